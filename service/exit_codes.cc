@@ -1,0 +1,27 @@
+#include "service/exit_codes.h"
+
+namespace dyad::service {
+
+int ToExitCode(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kAlreadyExists:
+      return kExitBadInput;
+    case StatusCode::kNotFound:
+      return kExitNotFound;
+    case StatusCode::kAmbiguous:
+      return kExitAmbiguous;
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kBusy:
+    case StatusCode::kIOError:
+    case StatusCode::kCorruption:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kInternal:
+      return kExitError;
+  }
+  return kExitError;
+}
+
+}  // namespace dyad::service

@@ -1,0 +1,753 @@
+#include "storage/loader.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/sst_file_writer.h>
+#include <rocksdb/write_batch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "dyad/v1/records.pb.h"
+#include "storage/fact_parser.h"
+#include "storage/internal/keys.h"
+#include "storage/names.h"
+
+namespace dyad::storage {
+
+using namespace internal;  // NOLINT: key helpers
+
+std::string BadLine::ToString() const {
+  return fmt::format("{}:{}: {}: {}", file, line, field, reason);
+}
+
+namespace {
+
+// Reads lines from a file descriptor through a large buffer. A line longer
+// than kMaxLineBytes is not kept: the reader skips to its end and reports
+// its length, so one runaway line cannot exhaust memory.
+class LineReader {
+ public:
+  explicit LineReader(int fd) : fd_(fd), buf_(kBufferBytes) {}
+
+  // Returns false at end of input. *line stays valid until the next call.
+  // On a too-long line, *line is empty and *too_long_bytes its length.
+  Result<bool> Next(std::string_view* line, size_t* too_long_bytes) {
+    *too_long_bytes = 0;
+    size_t skipped = 0;
+    bool skipping = false;
+    for (;;) {
+      char* nl = static_cast<char*>(std::memchr(buf_.data() + pos_, '\n', end_ - pos_));
+      if (nl != nullptr) {
+        size_t len = static_cast<size_t>(nl - (buf_.data() + pos_));
+        std::string_view l(buf_.data() + pos_, len);
+        pos_ += len + 1;
+        bytes_consumed_ += len + 1;
+        if (skipping) {
+          *too_long_bytes = skipped + len;
+          *line = {};
+        } else {
+          *line = l;
+        }
+        return true;
+      }
+      if (eof_) {
+        if (pos_ == end_ && !skipping) return false;
+        size_t len = end_ - pos_;
+        *line = skipping ? std::string_view() : std::string_view(buf_.data() + pos_, len);
+        if (skipping) *too_long_bytes = skipped + len;
+        bytes_consumed_ += len;
+        pos_ = end_;
+        return true;
+      }
+      if (end_ - pos_ > kMaxLineBytes) {  // the line is already too long: drop what we have
+        skipping = true;
+        skipped += end_ - pos_;
+        bytes_consumed_ += end_ - pos_;
+        pos_ = end_ = 0;
+      } else if (pos_ > 0) {
+        std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+        end_ -= pos_;
+        pos_ = 0;
+      }
+      ssize_t n;
+      do {
+        n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) return Status::IOError(std::string("read failed: ") + std::strerror(errno));
+      if (n == 0) eof_ = true;
+      end_ += static_cast<size_t>(n);
+    }
+  }
+
+  uint64_t bytes_consumed() const { return bytes_consumed_; }
+
+ private:
+  static constexpr size_t kBufferBytes = 4 * kMaxLineBytes;
+  int fd_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+  uint64_t bytes_consumed_ = 0;
+};
+
+// The node a reference will resolve to once the record is applied: an
+// existing node, or one to create.
+struct NodePlan {
+  std::optional<NodeId> existing;
+  std::string label;  // for a new node
+  std::string name;
+  std::string normalized;
+  std::string external_id;
+};
+
+const std::string* StringField(const PropList& fields, std::string_view key) {
+  for (const auto& f : fields) {
+    if (f.key() == key) return &f.value().string_value();
+  }
+  return nullptr;
+}
+
+// Overwrites `into` key by key with `from`; both sorted by key.
+void MergeProps(google::protobuf::RepeatedPtrField<dyad::v1::Prop>* into, const PropList& from) {
+  std::map<std::string, dyad::v1::Prop> merged;
+  for (const auto& p : *into) merged[p.key()] = p;
+  for (const auto& p : from) merged[p.key()] = p;
+  into->Clear();
+  for (auto& [k, p] : merged) *into->Add() = std::move(p);
+}
+
+EdgeSummary SummaryOf(const dyad::v1::EdgeRecord& rec) {
+  EdgeSummary s{kOpenDay, 0.0f, static_cast<uint32_t>(rec.sources_size())};
+  double miss = 1.0;
+  bool open = false;
+  for (const auto& src : rec.sources()) {
+    miss *= 1.0 - src.confidence();
+    if (src.valid_to() == kOpenDay) open = true;
+    s.valid_to = std::max(s.valid_to, src.valid_to());
+  }
+  if (open) s.valid_to = kOpenDay;
+  s.confidence = static_cast<float>(1.0 - miss);
+  return s;
+}
+
+}  // namespace
+
+class Loader::Impl {
+ public:
+  Impl(Store& store, LoadOptions options) : store_(store), options_(std::move(options)) {}
+
+  Status Load(const std::vector<LoadInput>& inputs, LoadSummary* summary);
+
+ private:
+  // Everything a chunk changes, applied to the store only by Commit().
+  struct Chunk {
+    std::unordered_map<NodeId, dyad::v1::NodeRecord> nodes;
+    std::unordered_map<std::string, NodeId> names;                // NameKey -> node
+    std::unordered_map<std::string, NodeId> ids;                  // external id -> node
+    std::unordered_map<std::string, dyad::v1::EdgeRecord> edges;  // out key -> record
+    std::unordered_map<std::string, dyad::v1::DocRecord> docs;
+    std::unordered_map<std::string, NodeId> resolved;  // raw (label, name) -> node
+    std::vector<std::string> new_labels, new_predicates;
+    NodeId next_node_id = 0;
+    uint64_t nodes_added = 0, facts_added_total = 0, docs_added = 0;
+    std::unordered_map<LabelId, int64_t> label_delta;
+    std::unordered_map<PredicateId, int64_t> predicate_delta;
+    uint64_t records = 0, entities = 0, added = 0, corroborated = 0, unchanged = 0;
+  };
+
+  void StartChunk() {
+    chunk_ = Chunk{};
+    std::shared_lock lock(store_.dict_mu_);
+    chunk_.next_node_id = store_.counters_.next_node_id;
+  }
+
+  std::optional<LabelId> FindLabel(std::string_view label) const;
+  LabelId LabelFor(const std::string& label);
+  PredicateId PredicateFor(const std::string& predicate);
+  Result<std::optional<NodeId>> LookupName(std::optional<LabelId> label,
+                                           const std::string& normalized);
+  Result<std::optional<NodeId>> LookupId(const std::string& external_id);
+  Result<dyad::v1::NodeRecord> NodeRecordOf(NodeId id);
+  Result<std::string> Describe(NodeId id);  // "Person:kiani (Kiani)"
+  std::optional<LineError> PlanRef(const NodeRef& ref, const std::string& field, NodePlan* plan);
+  NodeId Materialize(const NodePlan& plan);
+  NodeId CreateNode(LabelId label, const std::string& name, const std::string& normalized,
+                    const std::string& external_id, bool declared);
+  std::optional<LineError> ApplyEntity(const EntityRecord& e);
+  std::optional<LineError> ApplyFact(const FactRecord& f);
+  Status Commit();
+  Status WriteWithBatch(
+      const std::vector<std::vector<std::pair<std::string, std::string>>>& columns);
+  Status WriteWithIngest(
+      const std::vector<std::vector<std::pair<std::string, std::string>>>& columns);
+
+  // An error of the store (not of the input) met while applying a record.
+  Status store_error_;
+
+  Store& store_;
+  LoadOptions options_;
+  Chunk chunk_;
+  // Caches of committed state, valid for this load (the write lock is held).
+  std::unordered_map<std::string, NodeId> resolved_;
+  std::unordered_set<std::string> known_docs_;
+  uint64_t ingest_seq_ = 0;
+};
+
+Loader::Loader(Store& store, LoadOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
+Loader::~Loader() = default;
+
+Status Loader::Load(const std::vector<LoadInput>& inputs, LoadSummary* summary) {
+  return impl_->Load(inputs, summary);
+}
+
+std::optional<LabelId> Loader::Impl::FindLabel(std::string_view label) const {
+  if (auto id = store_.LabelIdOf(label)) return id;
+  for (size_t i = 0; i < chunk_.new_labels.size(); ++i) {
+    if (chunk_.new_labels[i] == label) {
+      std::shared_lock lock(store_.dict_mu_);
+      return static_cast<LabelId>(store_.labels_.size() + i);
+    }
+  }
+  return std::nullopt;
+}
+
+LabelId Loader::Impl::LabelFor(const std::string& label) {
+  if (auto id = FindLabel(label)) return *id;
+  chunk_.new_labels.push_back(label);
+  std::shared_lock lock(store_.dict_mu_);
+  return static_cast<LabelId>(store_.labels_.size() + chunk_.new_labels.size() - 1);
+}
+
+PredicateId Loader::Impl::PredicateFor(const std::string& predicate) {
+  if (auto id = store_.PredicateIdOf(predicate)) return *id;
+  std::shared_lock lock(store_.dict_mu_);
+  for (size_t i = 0; i < chunk_.new_predicates.size(); ++i) {
+    if (chunk_.new_predicates[i] == predicate)
+      return static_cast<PredicateId>(store_.predicates_.size() + i);
+  }
+  chunk_.new_predicates.push_back(predicate);
+  return static_cast<PredicateId>(store_.predicates_.size() + chunk_.new_predicates.size() - 1);
+}
+
+Result<std::optional<NodeId>> Loader::Impl::LookupName(std::optional<LabelId> label,
+                                                       const std::string& normalized) {
+  if (!label) return std::optional<NodeId>();
+  std::string key = NameKey(*label, normalized);
+  if (auto it = chunk_.names.find(key); it != chunk_.names.end())
+    return std::optional<NodeId>(it->second);
+  std::string value;
+  Status s = store_.Get(Column::kNames, key, &value);
+  if (s.IsNotFound()) return std::optional<NodeId>();
+  DYAD_RETURN_IF_ERROR(s);
+  if (value.size() != 8) return Status::Corruption("a names entry has a bad value");
+  return std::optional<NodeId>(GetBE64(value.data()));
+}
+
+Result<std::optional<NodeId>> Loader::Impl::LookupId(const std::string& external_id) {
+  if (auto it = chunk_.ids.find(external_id); it != chunk_.ids.end()) {
+    return std::optional<NodeId>(it->second);
+  }
+  std::string value;
+  Status s = store_.Get(Column::kIds, external_id, &value);
+  if (s.IsNotFound()) return std::optional<NodeId>();
+  DYAD_RETURN_IF_ERROR(s);
+  if (value.size() != 8) return Status::Corruption("an ids entry has a bad value");
+  return std::optional<NodeId>(GetBE64(value.data()));
+}
+
+Result<dyad::v1::NodeRecord> Loader::Impl::NodeRecordOf(NodeId id) {
+  if (auto it = chunk_.nodes.find(id); it != chunk_.nodes.end()) return it->second;
+  std::string value;
+  DYAD_RETURN_IF_ERROR(store_.Get(Column::kNodes, NodeKey(id), &value));
+  dyad::v1::NodeRecord rec;
+  if (!rec.ParseFromString(value))
+    return Status::Corruption(fmt::format("node {} cannot be decoded", id));
+  return rec;
+}
+
+Result<std::string> Loader::Impl::Describe(NodeId id) {
+  DYAD_ASSIGN_OR_RETURN(dyad::v1::NodeRecord rec, NodeRecordOf(id));
+  return fmt::format("{} (\"{}\")", rec.external_id(), rec.name());
+}
+
+// Records a store failure and returns a LineError that stops the record;
+// Load() reports store_error_ instead of the line.
+#define DYAD_STORE_CHECK(expr)                           \
+  do {                                                   \
+    Status dyad_check_ = (expr);                         \
+    if (!dyad_check_.ok()) {                             \
+      store_error_ = dyad_check_;                        \
+      return LineError{"store", dyad_check_.ToString()}; \
+    }                                                    \
+  } while (0)
+
+#define DYAD_STORE_ASSIGN(lhs, rexpr)                    \
+  auto DYAD_CONCAT_(r_, __LINE__) = (rexpr);             \
+  DYAD_STORE_CHECK(DYAD_CONCAT_(r_, __LINE__).status()); \
+  lhs = std::move(DYAD_CONCAT_(r_, __LINE__)).value()
+
+std::optional<LineError> Loader::Impl::PlanRef(const NodeRef& ref, const std::string& field,
+                                               NodePlan* plan) {
+  *plan = NodePlan{};
+  if (!ref.id.empty()) {
+    DYAD_STORE_ASSIGN(std::optional<NodeId> id, LookupId(ref.id));
+    if (!id) return LineError{field + ".id", fmt::format("no node has id \"{}\"", ref.id)};
+    plan->existing = id;
+    return std::nullopt;
+  }
+  std::optional<LabelId> label = FindLabel(ref.label);
+  std::string raw_key;
+  if (label) {
+    raw_key.reserve(4 + ref.name.size());
+    PutBE32(&raw_key, *label);
+    raw_key += ref.name;
+    if (auto it = chunk_.resolved.find(raw_key); it != chunk_.resolved.end()) {
+      plan->existing = it->second;
+      return std::nullopt;
+    }
+    if (auto it = resolved_.find(raw_key); it != resolved_.end()) {
+      plan->existing = it->second;
+      return std::nullopt;
+    }
+  }
+  Result<std::string> norm = NormalizeName(ref.name);
+  if (!norm.ok()) return LineError{field + ".name", norm.status().message()};
+  DYAD_STORE_ASSIGN(std::optional<NodeId> found, LookupName(label, *norm));
+  if (found) {
+    plan->existing = found;
+    if (label) chunk_.resolved.emplace(std::move(raw_key), *found);
+    return std::nullopt;
+  }
+  plan->label = ref.label;
+  plan->name = ref.name;
+  plan->normalized = std::move(*norm);
+  plan->external_id = ref.label + ":" + SlugOf(plan->normalized);
+  DYAD_STORE_ASSIGN(std::optional<NodeId> taken, LookupId(plan->external_id));
+  if (taken) {
+    DYAD_STORE_ASSIGN(std::string other, Describe(*taken));
+    return LineError{field + ".name",
+                     fmt::format("\"{}\" is unknown, and its default id {} already belongs to {}",
+                                 ref.name, plan->external_id, other)};
+  }
+  return std::nullopt;
+}
+
+NodeId Loader::Impl::CreateNode(LabelId label, const std::string& name,
+                                const std::string& normalized, const std::string& external_id,
+                                bool declared) {
+  NodeId id = chunk_.next_node_id++;
+  dyad::v1::NodeRecord& rec = chunk_.nodes[id];
+  rec.set_external_id(external_id);
+  rec.set_label_id(label);
+  rec.set_name(name);
+  rec.set_declared(declared);
+  chunk_.names[NameKey(label, normalized)] = id;
+  chunk_.ids[external_id] = id;
+  chunk_.nodes_added++;
+  chunk_.label_delta[label]++;
+  return id;
+}
+
+NodeId Loader::Impl::Materialize(const NodePlan& plan) {
+  if (plan.existing) return *plan.existing;
+  // The subject may have created this very node (a self loop).
+  if (auto it = chunk_.ids.find(plan.external_id); it != chunk_.ids.end()) return it->second;
+  LabelId label = LabelFor(plan.label);
+  NodeId id = CreateNode(label, plan.name, plan.normalized, plan.external_id, false);
+  std::string raw_key;
+  PutBE32(&raw_key, label);
+  raw_key += plan.name;
+  chunk_.resolved.emplace(std::move(raw_key), id);
+  return id;
+}
+
+std::optional<LineError> Loader::Impl::ApplyEntity(const EntityRecord& e) {
+  // Phase 1: decide everything and find every conflict; change nothing.
+  std::optional<LabelId> label = FindLabel(e.label);
+  Result<std::string> norm = NormalizeName(e.name);
+  if (!norm.ok()) return LineError{"name", norm.status().message()};
+  DYAD_STORE_ASSIGN(std::optional<NodeId> name_owner, LookupName(label, *norm));
+  std::optional<NodeId> target;
+  std::string external_id;
+  if (!e.id.empty()) {
+    DYAD_STORE_ASSIGN(target, LookupId(e.id));
+    if (name_owner && name_owner != target) {
+      DYAD_STORE_ASSIGN(std::string other, Describe(*name_owner));
+      return LineError{"name", fmt::format("\"{}\" already names {}, not the node with id \"{}\"",
+                                           e.name, other, e.id)};
+    }
+    external_id = e.id;
+  } else if (name_owner) {
+    target = name_owner;
+  } else {
+    external_id = e.label + ":" + SlugOf(*norm);
+    DYAD_STORE_ASSIGN(std::optional<NodeId> taken, LookupId(external_id));
+    if (taken) {
+      DYAD_STORE_ASSIGN(std::string other, Describe(*taken));
+      return LineError{"name",
+                       fmt::format("its default id {} already belongs to {}", external_id, other)};
+    }
+  }
+  if (target) {
+    DYAD_STORE_ASSIGN(dyad::v1::NodeRecord rec, NodeRecordOf(*target));
+    if (store_.LabelName(rec.label_id()) != e.label && FindLabel(e.label) != rec.label_id()) {
+      return LineError{"label", fmt::format("id \"{}\" names a node of label {}, not {}", e.id,
+                                            store_.LabelName(rec.label_id()), e.label)};
+    }
+  }
+  std::vector<std::string> alias_norms;
+  for (size_t i = 0; i < e.aliases.size(); ++i) {
+    Result<std::string> an = NormalizeName(e.aliases[i]);
+    if (!an.ok()) return LineError{fmt::format("aliases[{}]", i), an.status().message()};
+    DYAD_STORE_ASSIGN(std::optional<NodeId> owner, LookupName(label, *an));
+    if (owner && owner != target) {
+      DYAD_STORE_ASSIGN(std::string other, Describe(*owner));
+      std::string self = external_id + " (\"" + e.name + "\")";
+      if (target) {
+        DYAD_STORE_ASSIGN(self, Describe(*target));
+      }
+      return LineError{fmt::format("aliases[{}]", i),
+                       fmt::format("\"{}\" already names {}; it cannot also name {}", e.aliases[i],
+                                   other, self)};
+    }
+    alias_norms.push_back(std::move(*an));
+  }
+
+  // Phase 2: apply.
+  LabelId label_id = LabelFor(e.label);
+  NodeId id = target ? *target : CreateNode(label_id, e.name, *norm, external_id, true);
+  if (target) {
+    DYAD_STORE_ASSIGN(chunk_.nodes[id], NodeRecordOf(id));
+  }
+  dyad::v1::NodeRecord& rec = chunk_.nodes[id];
+  rec.set_declared(true);
+  auto add_alias = [&](const std::string& surface, const std::string& normalized) {
+    std::string key = NameKey(label_id, normalized);
+    if (!chunk_.names.count(key)) {
+      // Absent from the chunk; phase 1 proved it is absent or ours in the store.
+      chunk_.names.emplace(std::move(key), id);
+    }
+    if (surface == rec.name()) return;
+    for (const auto& a : rec.aliases()) {
+      if (a == surface) return;
+    }
+    rec.add_aliases(surface);
+  };
+  if (target && *norm != NormalizeName(rec.name()).value()) add_alias(e.name, *norm);
+  for (size_t i = 0; i < e.aliases.size(); ++i) add_alias(e.aliases[i], alias_norms[i]);
+  MergeProps(rec.mutable_props(), e.props);
+  chunk_.entities++;
+  return std::nullopt;
+}
+
+std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
+  NodePlan subject, object;
+  if (auto err = PlanRef(f.subject, "subject", &subject)) return err;
+  if (auto err = PlanRef(f.object, "object", &object)) return err;
+
+  NodeId s = Materialize(subject);
+  NodeId o = Materialize(object);
+  PredicateId p = PredicateFor(f.predicate);
+  std::string key = EdgeKey(s, p, o, f.valid_from);
+
+  dyad::v1::EdgeRecord* rec = nullptr;
+  dyad::v1::EdgeRecord loaded;
+  bool exists = false;
+  if (auto it = chunk_.edges.find(key); it != chunk_.edges.end()) {
+    rec = &it->second;
+    exists = true;
+  } else {
+    std::string value;
+    Status st = store_.Get(Column::kOut, key, &value);
+    if (st.ok()) {
+      if (!loaded.ParseFromString(value))
+        DYAD_STORE_CHECK(Status::Corruption("a fact cannot be decoded"));
+      exists = true;
+      rec = &loaded;
+    } else if (!st.IsNotFound()) {
+      DYAD_STORE_CHECK(st);
+    }
+  }
+  if (exists) {
+    for (const auto& src : rec->sources()) {
+      if (src.doc() == f.doc) {
+        chunk_.unchanged++;
+        return std::nullopt;
+      }
+    }
+  }
+  dyad::v1::EdgeRecord& target = chunk_.edges[key];
+  if (rec == &loaded) target = std::move(loaded);
+  dyad::v1::SourceRecord* src = target.add_sources();
+  src->set_doc(f.doc);
+  src->set_confidence(f.confidence);
+  src->set_valid_to(f.valid_to);
+  for (const auto& prop : f.props) *src->add_props() = prop;
+  for (const auto& field : f.source_fields) *src->add_fields() = field;
+  if (exists) {
+    chunk_.corroborated++;
+  } else {
+    chunk_.added++;
+    chunk_.facts_added_total++;
+    chunk_.predicate_delta[p]++;
+  }
+
+  if (!known_docs_.count(f.doc) && !chunk_.docs.count(f.doc)) {
+    std::string value;
+    Status st = store_.Get(Column::kDocs, f.doc, &value);
+    if (st.IsNotFound()) {
+      dyad::v1::DocRecord doc;
+      if (const auto* v = StringField(f.source_fields, "outlet")) doc.set_outlet(*v);
+      if (const auto* v = StringField(f.source_fields, "published")) doc.set_published(*v);
+      if (const auto* v = StringField(f.source_fields, "url")) doc.set_url(*v);
+      chunk_.docs.emplace(f.doc, std::move(doc));
+      chunk_.docs_added++;
+    } else {
+      DYAD_STORE_CHECK(st);
+      known_docs_.insert(f.doc);
+    }
+  }
+  return std::nullopt;
+}
+
+Status Loader::Impl::Commit() {
+  using Column_ = std::vector<std::pair<std::string, std::string>>;
+  std::vector<Column_> columns(kColumnCount);
+  auto col = [&](Column c) -> Column_& { return columns[static_cast<int>(c)]; };
+  size_t label_base, predicate_base;
+  Store::Counters next;
+  {
+    std::shared_lock lock(store_.dict_mu_);
+    label_base = store_.labels_.size();
+    predicate_base = store_.predicates_.size();
+    next = store_.counters_;
+  }
+  next.next_node_id = chunk_.next_node_id;
+  next.nodes += chunk_.nodes_added;
+  next.facts += chunk_.facts_added_total;
+  next.docs += chunk_.docs_added;
+
+  Column_& meta = col(Column::kMeta);
+  for (size_t i = 0; i < chunk_.new_labels.size(); ++i) {
+    meta.emplace_back(MetaIdKey(kMetaLabelPrefix, static_cast<uint32_t>(label_base + i)),
+                      chunk_.new_labels[i]);
+  }
+  for (size_t i = 0; i < chunk_.new_predicates.size(); ++i) {
+    meta.emplace_back(MetaIdKey(kMetaPredicatePrefix, static_cast<uint32_t>(predicate_base + i)),
+                      chunk_.new_predicates[i]);
+  }
+  for (const auto& [label, delta] : chunk_.label_delta) {
+    next.label_counts[label] += delta;
+    meta.emplace_back(MetaIdKey(kMetaLabelCountPrefix, label), EncodeU64(next.label_counts[label]));
+  }
+  for (const auto& [pred, delta] : chunk_.predicate_delta) {
+    next.predicate_counts[pred] += delta;
+    meta.emplace_back(MetaIdKey(kMetaPredicateCountPrefix, pred),
+                      EncodeU64(next.predicate_counts[pred]));
+  }
+  meta.emplace_back(std::string(kMetaNextNodeId), EncodeU64(next.next_node_id));
+  meta.emplace_back(std::string(kMetaNodeCount), EncodeU64(next.nodes));
+  meta.emplace_back(std::string(kMetaFactCount), EncodeU64(next.facts));
+  meta.emplace_back(std::string(kMetaDocCount), EncodeU64(next.docs));
+
+  for (const auto& [id, rec] : chunk_.nodes)
+    col(Column::kNodes).emplace_back(NodeKey(id), rec.SerializeAsString());
+  for (const auto& [key, id] : chunk_.names) col(Column::kNames).emplace_back(key, EncodeU64(id));
+  for (const auto& [key, id] : chunk_.ids) col(Column::kIds).emplace_back(key, EncodeU64(id));
+  for (const auto& [key, rec] : chunk_.edges) {
+    EdgeKeyParts k;
+    DecodeEdgeKey(key, &k);
+    col(Column::kIn)
+        .emplace_back(EdgeKey(k.to, k.predicate, k.from, k.valid_from),
+                      EncodeEdgeSummary(SummaryOf(rec)));
+    col(Column::kOut).emplace_back(key, rec.SerializeAsString());
+  }
+  for (const auto& [key, rec] : chunk_.docs)
+    col(Column::kDocs).emplace_back(key, rec.SerializeAsString());
+
+  size_t keys = 0;
+  for (auto& c : columns) {
+    std::sort(c.begin(), c.end());
+    keys += c.size();
+  }
+  DYAD_RETURN_IF_ERROR(keys >= options_.bulk_min_keys ? WriteWithIngest(columns)
+                                                      : WriteWithBatch(columns));
+
+  // The write landed: publish dictionaries and counters, keep the caches.
+  {
+    std::unique_lock lock(store_.dict_mu_);
+    for (const auto& l : chunk_.new_labels) {
+      store_.label_ids_[l] = static_cast<LabelId>(store_.labels_.size());
+      store_.labels_.push_back(l);
+    }
+    for (const auto& p : chunk_.new_predicates) {
+      store_.predicate_ids_[p] = static_cast<PredicateId>(store_.predicates_.size());
+      store_.predicates_.push_back(p);
+    }
+    store_.counters_ = std::move(next);
+  }
+  for (auto& [k, v] : chunk_.resolved) resolved_.emplace(k, v);
+  for (auto& [k, v] : chunk_.docs) known_docs_.insert(k);
+  return Status::OK();
+}
+
+Status Loader::Impl::WriteWithBatch(
+    const std::vector<std::vector<std::pair<std::string, std::string>>>& columns) {
+  rocksdb::WriteBatch batch;
+  for (int i = 0; i < kColumnCount; ++i) {
+    for (const auto& [k, v] : columns[i]) {
+      rocksdb::Status s = batch.Put(store_.handles_[i], k, v);
+      if (!s.ok()) return Status::IOError("building a write batch: " + s.ToString());
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  rocksdb::Status s = store_.db_->Write(wo, &batch);
+  if (!s.ok()) return Status::IOError("writing a chunk: " + s.ToString());
+  return Status::OK();
+}
+
+Status Loader::Impl::WriteWithIngest(
+    const std::vector<std::vector<std::pair<std::string, std::string>>>& columns) {
+  namespace fs = std::filesystem;
+  fs::path tmp = store_.dir_ / "ingest";
+  std::error_code ec;
+  if (ingest_seq_ == 0) fs::remove_all(tmp, ec);  // files a killed load left behind
+  fs::create_directories(tmp, ec);
+  if (ec) return Status::IOError(fmt::format("cannot create {}: {}", tmp.string(), ec.message()));
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  std::vector<std::string> files;
+  auto cleanup = [&] {
+    for (const auto& f : files) fs::remove(f, ec);
+  };
+  for (int i = 0; i < kColumnCount; ++i) {
+    if (columns[i].empty()) continue;
+    rocksdb::ColumnFamilyDescriptor desc;
+    store_.handles_[i]->GetDescriptor(&desc).PermitUncheckedError();
+    rocksdb::Options opts(rocksdb::DBOptions(), desc.options);
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, store_.handles_[i]);
+    std::string file =
+        (tmp / fmt::format("chunk-{}-{}.sst", ++ingest_seq_, ColumnName(static_cast<Column>(i))))
+            .string();
+    files.push_back(file);
+    rocksdb::Status s = writer.Open(file);
+    for (size_t j = 0; s.ok() && j < columns[i].size(); ++j)
+      s = writer.Put(columns[i][j].first, columns[i][j].second);
+    if (s.ok()) s = writer.Finish();
+    if (!s.ok()) {
+      cleanup();
+      return Status::IOError("writing an SST file for bulk loading: " + s.ToString());
+    }
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = store_.handles_[i];
+    arg.external_files = {file};
+    arg.options.move_files = true;
+    args.push_back(std::move(arg));
+  }
+  // All column families in one atomic step: every file lands, or none.
+  rocksdb::Status s = store_.db_->IngestExternalFiles(args);
+  cleanup();
+  if (!s.ok()) return Status::IOError("ingesting a chunk: " + s.ToString());
+  return Status::OK();
+}
+
+Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* summary) {
+  std::lock_guard write_lock(store_.write_mu_);
+  *summary = LoadSummary{};
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  LoadProgress progress;
+  for (const auto& in : inputs) {
+    struct stat st;
+    if (::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode))
+      progress.bytes_total += static_cast<uint64_t>(st.st_size);
+  }
+  FactParser parser;
+  ParsedLine parsed;
+  StartChunk();
+  Status first_bad;
+  uint64_t bytes_before = 0;
+
+  auto commit = [&]() -> Status {
+    if (chunk_.records == 0) return Status::OK();
+    DYAD_RETURN_IF_ERROR(Commit());
+    summary->entities += chunk_.entities;
+    summary->facts_added += chunk_.added;
+    summary->facts_corroborated += chunk_.corroborated;
+    summary->facts_unchanged += chunk_.unchanged;
+    summary->committed_lines += chunk_.records;
+    StartChunk();
+    return Status::OK();
+  };
+  auto finish = [&](Status s) {
+    summary->seconds = elapsed();
+    return s;
+  };
+
+  for (const auto& in : inputs) {
+    LineReader reader(in.fd);
+    uint64_t line_no = 0;
+    for (;;) {
+      std::string_view line;
+      size_t too_long = 0;
+      Result<bool> more = reader.Next(&line, &too_long);
+      if (!more.ok()) return finish(more.status().WithContext(in.name));
+      if (!*more) break;
+      ++line_no;
+      if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a UTF-8 BOM
+      std::optional<LineError> err;
+      if (too_long > 0) {
+        err = LineError{"line",
+                        fmt::format("is {} bytes; the limit is {} bytes", too_long, kMaxLineBytes)};
+      } else {
+        err = parser.Parse(line, &parsed);
+        if (!err && parsed.kind == ParsedLine::Kind::kSkip) continue;
+        if (!err) {
+          err = parsed.kind == ParsedLine::Kind::kEntity ? ApplyEntity(parsed.entity)
+                                                         : ApplyFact(parsed.fact);
+        }
+      }
+      ++summary->lines;
+      ++chunk_.records;
+      if (!store_error_.ok())
+        return finish(store_error_.WithContext(fmt::format("{}:{}", in.name, line_no)));
+      if (err) {
+        BadLine bad{in.name, line_no, std::move(err->field), std::move(err->reason)};
+        if (first_bad.ok()) first_bad = Status::InvalidArgument(bad.ToString());
+        summary->bad_lines.push_back(std::move(bad));
+        if (!options_.skip_bad) {
+          StartChunk();  // nothing of this chunk is committed
+          return finish(first_bad);
+        }
+      }
+      if (chunk_.records >= options_.batch_records) DYAD_RETURN_IF_ERROR(finish(commit()));
+      if (options_.on_progress && (summary->lines & 4095) == 0) {
+        progress.lines = summary->lines;
+        progress.bytes_read = bytes_before + reader.bytes_consumed();
+        progress.seconds = elapsed();
+        options_.on_progress(progress);
+      }
+    }
+    bytes_before += reader.bytes_consumed();
+  }
+  DYAD_RETURN_IF_ERROR(finish(commit()));
+  if (!first_bad.ok() && summary->bad_lines.size() > 1) {
+    first_bad = Status::InvalidArgument(
+        fmt::format("{} bad lines; the first: {}", summary->bad_lines.size(), first_bad.message()));
+  }
+  return finish(first_bad);
+}
+
+}  // namespace dyad::storage

@@ -1,0 +1,79 @@
+// The graph as the store hands it out: nodes, facts with their provenance,
+// and counts. These are plain values, decoded from the on-disk records;
+// holding one never pins anything in the store.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/dates.h"
+#include "storage/fact_record.h"
+
+namespace dyad::storage {
+
+using NodeId = uint64_t;       // dense, stable across reopen, never reused
+using LabelId = uint32_t;      // dictionary id of a label
+using PredicateId = uint32_t;  // dictionary id of a predicate
+
+struct Node {
+  NodeId id = 0;
+  std::string external_id;  // "Person:ashfaq-parvez-kayani"
+  std::string label;
+  std::string name;
+  std::vector<std::string> aliases;
+  PropList props;
+  bool declared = false;  // an entity record declared it (else a fact created it)
+};
+
+// What one document said about a fact.
+struct Source {
+  std::string doc;
+  double confidence = 1.0;
+  DayCode valid_to = kOpenDay;
+  PropList props;   // the fact's props as this source gave them
+  PropList fields;  // outlet, published, url, quote, ... verbatim
+};
+
+// A fact: identity (subject, predicate, object, valid_from), and what its
+// sources together say (fact-format.md): valid_to is the latest any source
+// gives (open if one leaves it open), confidence the noisy-or of the sources,
+// props the union (the earliest-loaded source wins a clash).
+struct Fact {
+  NodeId subject = 0;
+  std::string predicate;
+  NodeId object = 0;
+  DayCode valid_from = kOpenDay;
+  DayCode valid_to = kOpenDay;
+  double confidence = 1.0;
+  PropList props;
+  std::vector<Source> sources;  // in load order
+};
+
+enum class Direction { kOut, kIn, kBoth };
+
+// Which facts of a node to return. An empty list means "any".
+struct FactFilter {
+  Direction direction = Direction::kBoth;
+  std::vector<std::string> predicates;
+  std::vector<std::string> labels;  // label of the node at the other end
+  // Facts valid at any point of [from, to]; kOpenDay leaves that side open.
+  DayCode from = kOpenDay;
+  DayCode to = kOpenDay;
+  double min_confidence = 0.0;
+};
+
+// True if the fact's validity [valid_from, valid_to] meets [from, to].
+bool ValidInWindow(DayCode valid_from, DayCode valid_to, DayCode from, DayCode to);
+
+struct Stats {
+  uint64_t nodes = 0;
+  uint64_t facts = 0;
+  uint64_t sources = 0;  // distinct source documents
+  std::map<std::string, uint64_t> labels;
+  std::map<std::string, uint64_t> predicates;
+};
+
+}  // namespace dyad::storage

@@ -1,0 +1,580 @@
+#include "storage/store.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "dyad/v1/records.pb.h"
+#include "storage/internal/keys.h"
+#include "storage/names.h"
+
+namespace dyad::storage {
+
+namespace fs = std::filesystem;
+using namespace internal;  // NOLINT: key helpers
+
+std::string_view ColumnName(Column c) {
+  static constexpr std::string_view kNames[kColumnCount] = {"meta", "nodes", "names", "ids",
+                                                            "out",  "in",    "docs"};
+  return kNames[static_cast<int>(c)];
+}
+
+bool ValidInWindow(DayCode valid_from, DayCode valid_to, DayCode from, DayCode to) {
+  if (to != kOpenDay && valid_from != kOpenDay && valid_from > to) return false;
+  if (from != kOpenDay && valid_to != kOpenDay && valid_to < from) return false;
+  return true;
+}
+
+double NoisyOr(const std::vector<Source>& sources) {
+  double miss = 1.0;
+  for (const Source& s : sources) miss *= 1.0 - s.confidence;
+  return 1.0 - miss;
+}
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("{}: {}", what, s.ToString()));
+  if (s.IsCorruption()) return Status::Corruption(fmt::format("{}: {}", what, s.ToString()));
+  return Status::IOError(fmt::format("{}: {}", what, s.ToString()));
+}
+
+rocksdb::ColumnFamilyOptions ColumnOptions(Column c) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  // Point look-ups (names, ids, existence of a fact before a load writes it)
+  // mostly miss while a store is growing: a Bloom filter answers those
+  // without reading a block.
+  if (c != Column::kMeta) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.block_size = 16 * 1024;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.compression = rocksdb::kLZ4Compression;
+  o.bottommost_compression = rocksdb::kZSTD;
+  o.level_compaction_dynamic_level_bytes = true;
+  return o;
+}
+
+bool LooksLikeRocksDb(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / "CURRENT", ec);
+}
+
+bool IsEmptyDir(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
+}
+
+Node ToNode(NodeId id, const dyad::v1::NodeRecord& rec, std::string label) {
+  Node n;
+  n.id = id;
+  n.external_id = rec.external_id();
+  n.label = std::move(label);
+  n.name = rec.name();
+  n.aliases.assign(rec.aliases().begin(), rec.aliases().end());
+  n.props.assign(rec.props().begin(), rec.props().end());
+  n.declared = rec.declared();
+  return n;
+}
+
+}  // namespace
+
+Store::~Store() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptions& options) {
+  std::error_code ec;
+  const bool exists = fs::exists(dir, ec);
+  bool fresh = false;
+  if (!exists) {
+    if (!options.create_if_missing) {
+      return Status::NotFound(
+          fmt::format("no dyad store at {} (load facts to create one)", dir.string()));
+    }
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+    fresh = true;
+  } else if (!fs::is_directory(dir, ec)) {
+    return Status::FailedPrecondition(fmt::format("{} is not a directory", dir.string()));
+  } else if (IsEmptyDir(dir)) {
+    if (!options.create_if_missing) {
+      return Status::NotFound(
+          fmt::format("no dyad store at {} (the directory is empty)", dir.string()));
+    }
+    fresh = true;
+  } else if (!LooksLikeRocksDb(dir)) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} is not a dyad store (it holds other files); refusing to touch it", dir.string()));
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = fresh;
+  db_options.create_missing_column_families = fresh;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (int i = 0; i < kColumnCount; ++i) {
+    Column c = static_cast<Column>(i);
+    descriptors.emplace_back(std::string(ColumnName(c)), ColumnOptions(c));
+  }
+  if (!fresh) {
+    std::vector<std::string> existing;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir.string(), &existing);
+    if (!s.ok()) return FromRocks(s, "reading the store's column families");
+    for (const auto& d : descriptors) {
+      if (std::find(existing.begin(), existing.end(), d.name) == existing.end()) {
+        return Status::FailedPrecondition(
+            fmt::format("{} is a RocksDB database but not a dyad store (no column family '{}')",
+                        dir.string(), d.name));
+      }
+    }
+  }
+
+  auto store = std::unique_ptr<Store>(new Store());
+  store->dir_ = dir;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::Busy(
+          fmt::format("store {} is in use by another process ({})", dir.string(), s.ToString()));
+    }
+    return FromRocks(s, fmt::format("opening {}", dir.string()));
+  }
+  store->db_.reset(raw);
+  // handles[0] is the default family, which dyad does not use.
+  store->db_->DestroyColumnFamilyHandle(handles[0]);
+  store->handles_.assign(handles.begin() + 1, handles.end());
+
+  if (fresh) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = store->db_->Put(wo, store->cf(Column::kMeta), std::string(kMetaFormatVersion),
+                        EncodeU64(kFormatVersion));
+    if (!s.ok()) return FromRocks(s, "writing the format version");
+  }
+  DYAD_RETURN_IF_ERROR(store->LoadMeta());
+  return store;
+}
+
+Status Store::LoadMeta() {
+  std::string v;
+  Status s = Get(Column::kMeta, kMetaFormatVersion, &v);
+  if (s.IsNotFound() || (s.ok() && v.size() != 8)) {
+    return Status::FailedPrecondition(
+        fmt::format("{} is not a dyad store (no format version)", dir_.string()));
+  }
+  DYAD_RETURN_IF_ERROR(s);
+  const uint64_t version = GetBE64(v.data());
+  if (version != kFormatVersion) {
+    return Status::FailedPrecondition(
+        fmt::format("store {} has format version {}; this dyad reads version {} only",
+                    dir_.string(), version, kFormatVersion));
+  }
+  labels_.assign(1, "");
+  predicates_.assign(1, "");
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kMeta)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    auto id_after = [&](std::string_view prefix) { return GetBE32(key.data() + prefix.size()); };
+    auto u64 = [&]() -> Result<uint64_t> {
+      if (value.size() != 8)
+        return Status::Corruption(fmt::format("meta key {} has a bad value", key));
+      return GetBE64(value.data());
+    };
+    if (key.starts_with(kMetaLabelCountPrefix) && key.size() == kMetaLabelCountPrefix.size() + 4) {
+      DYAD_ASSIGN_OR_RETURN(counters_.label_counts[id_after(kMetaLabelCountPrefix)], u64());
+    } else if (key.starts_with(kMetaPredicateCountPrefix) &&
+               key.size() == kMetaPredicateCountPrefix.size() + 4) {
+      DYAD_ASSIGN_OR_RETURN(counters_.predicate_counts[id_after(kMetaPredicateCountPrefix)], u64());
+    } else if (key.starts_with(kMetaLabelPrefix) && key.size() == kMetaLabelPrefix.size() + 4) {
+      LabelId id = id_after(kMetaLabelPrefix);
+      if (labels_.size() <= id) labels_.resize(id + 1);
+      labels_[id] = value;
+      label_ids_[std::string(value)] = id;
+    } else if (key.starts_with(kMetaPredicatePrefix) &&
+               key.size() == kMetaPredicatePrefix.size() + 4) {
+      PredicateId id = id_after(kMetaPredicatePrefix);
+      if (predicates_.size() <= id) predicates_.resize(id + 1);
+      predicates_[id] = value;
+      predicate_ids_[std::string(value)] = id;
+    } else if (key == kMetaNextNodeId) {
+      DYAD_ASSIGN_OR_RETURN(counters_.next_node_id, u64());
+    } else if (key == kMetaNodeCount) {
+      DYAD_ASSIGN_OR_RETURN(counters_.nodes, u64());
+    } else if (key == kMetaFactCount) {
+      DYAD_ASSIGN_OR_RETURN(counters_.facts, u64());
+    } else if (key == kMetaDocCount) {
+      DYAD_ASSIGN_OR_RETURN(counters_.docs, u64());
+    }
+  }
+  return FromRocks(it->status(), "reading meta");
+}
+
+Status Store::Get(Column c, std::string_view key, std::string* value) const {
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf(c), rocksdb::Slice(key.data(), key.size()), value);
+  if (s.IsNotFound()) return Status::NotFound(std::string(ColumnName(c)));
+  return FromRocks(s, fmt::format("reading {}", ColumnName(c)));
+}
+
+std::optional<LabelId> Store::LabelIdOf(std::string_view label) const {
+  std::shared_lock lock(dict_mu_);
+  auto it = label_ids_.find(std::string(label));
+  if (it == label_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<PredicateId> Store::PredicateIdOf(std::string_view predicate) const {
+  std::shared_lock lock(dict_mu_);
+  auto it = predicate_ids_.find(std::string(predicate));
+  if (it == predicate_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Store::LabelName(LabelId id) const {
+  std::shared_lock lock(dict_mu_);
+  return id < labels_.size() ? labels_[id] : std::string();
+}
+
+std::string Store::PredicateName(PredicateId id) const {
+  std::shared_lock lock(dict_mu_);
+  return id < predicates_.size() ? predicates_[id] : std::string();
+}
+
+Result<Node> Store::GetNode(NodeId id) const {
+  std::string value;
+  Status s = Get(Column::kNodes, NodeKey(id), &value);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("no node with internal id {}", id));
+  DYAD_RETURN_IF_ERROR(s);
+  dyad::v1::NodeRecord rec;
+  if (!rec.ParseFromString(value))
+    return Status::Corruption(fmt::format("node {} cannot be decoded", id));
+  return ToNode(id, rec, LabelName(rec.label_id()));
+}
+
+Result<std::vector<NodeId>> Store::FindByName(std::string_view name,
+                                              std::optional<std::string_view> label) const {
+  DYAD_ASSIGN_OR_RETURN(std::string norm, NormalizeName(name));
+  std::vector<LabelId> label_ids;
+  if (label) {
+    std::optional<LabelId> id = LabelIdOf(*label);
+    if (!id) return std::vector<NodeId>{};
+    label_ids.push_back(*id);
+  } else {
+    std::shared_lock lock(dict_mu_);
+    for (LabelId id = 1; id < labels_.size(); ++id) label_ids.push_back(id);
+  }
+  std::vector<NodeId> found;
+  for (LabelId id : label_ids) {
+    std::string value;
+    Status s = Get(Column::kNames, NameKey(id, norm), &value);
+    if (s.IsNotFound()) continue;
+    DYAD_RETURN_IF_ERROR(s);
+    if (value.size() != 8) return Status::Corruption("a names entry has a bad value");
+    found.push_back(GetBE64(value.data()));
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  return found;
+}
+
+Result<NodeId> Store::Resolve(std::string_view ref) const {
+  if (ref.empty()) return Status::InvalidArgument("node: must not be empty");
+  std::string value;
+  Status s = Get(Column::kIds, ref, &value);
+  if (s.ok() && value.size() == 8) return GetBE64(value.data());
+  if (!s.IsNotFound()) DYAD_RETURN_IF_ERROR(s);
+
+  std::optional<std::string_view> label;
+  std::string_view name = ref;
+  if (size_t colon = ref.find(':'); colon != std::string_view::npos) {
+    std::string_view prefix = ref.substr(0, colon);
+    if (IsValidLabel(prefix) && LabelIdOf(prefix)) {
+      label = prefix;
+      name = ref.substr(colon + 1);
+    }
+  }
+  Result<std::vector<NodeId>> found = FindByName(name, label);
+  if (!found.ok()) return found.status().WithContext(fmt::format("node \"{}\"", ref));
+  if (found->empty()) return Status::NotFound(fmt::format("no node named \"{}\"", ref));
+  if (found->size() == 1) return found->front();
+  std::vector<std::string> candidates;
+  for (NodeId id : *found) {
+    DYAD_ASSIGN_OR_RETURN(Node n, GetNode(id));
+    candidates.push_back(n.external_id);
+  }
+  return Status::Ambiguous(fmt::format("\"{}\" names {} nodes: {}; qualify it as Label:Name", ref,
+                                       candidates.size(), fmt::join(candidates, ", ")),
+                           std::move(candidates));
+}
+
+Result<Fact> Store::DecodeFact(std::string_view out_key, std::string_view out_value) const {
+  EdgeKeyParts k;
+  if (!DecodeEdgeKey(out_key, &k)) return Status::Corruption("an out key has a bad size");
+  dyad::v1::EdgeRecord rec;
+  if (!rec.ParseFromArray(out_value.data(), static_cast<int>(out_value.size()))) {
+    return Status::Corruption(
+        fmt::format("fact {}-{}->{} cannot be decoded", k.from, k.predicate, k.to));
+  }
+  Fact f;
+  f.subject = k.from;
+  f.predicate = PredicateName(k.predicate);
+  f.object = k.to;
+  f.valid_from = k.valid_from;
+  bool open = false;
+  for (const auto& src : rec.sources()) {
+    Source s;
+    s.doc = src.doc();
+    s.confidence = src.confidence();
+    s.valid_to = src.valid_to();
+    s.props.assign(src.props().begin(), src.props().end());
+    s.fields.assign(src.fields().begin(), src.fields().end());
+    if (s.valid_to == kOpenDay) open = true;
+    f.valid_to = std::max(f.valid_to, s.valid_to);
+    for (const auto& p : s.props) {
+      auto pos =
+          std::lower_bound(f.props.begin(), f.props.end(), p.key(),
+                           [](const auto& a, const std::string& key) { return a.key() < key; });
+      if (pos == f.props.end() || pos->key() != p.key()) f.props.insert(pos, p);
+    }
+    f.sources.push_back(std::move(s));
+  }
+  if (open) f.valid_to = kOpenDay;
+  f.confidence = NoisyOr(f.sources);
+  return f;
+}
+
+Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) const {
+  DYAD_ASSIGN_OR_RETURN(Node self, GetNode(node));
+  (void)self;
+  std::vector<Fact> facts;
+  std::unordered_map<NodeId, std::string> names;  // of the other ends, for filters and order
+  std::unordered_map<NodeId, std::string> labels;
+  auto other_end = [&](NodeId id) -> Status {
+    if (names.count(id)) return Status::OK();
+    DYAD_ASSIGN_OR_RETURN(Node n, GetNode(id));
+    names[id] = n.name;
+    labels[id] = n.label;
+    return Status::OK();
+  };
+  auto passes = [&](const Fact& f, NodeId other) {
+    if (!filter.predicates.empty() && std::find(filter.predicates.begin(), filter.predicates.end(),
+                                                f.predicate) == filter.predicates.end()) {
+      return false;
+    }
+    if (!filter.labels.empty() && std::find(filter.labels.begin(), filter.labels.end(),
+                                            labels[other]) == filter.labels.end()) {
+      return false;
+    }
+    if (f.confidence + 1e-12 < filter.min_confidence) return false;
+    return ValidInWindow(f.valid_from, f.valid_to, filter.from, filter.to);
+  };
+  const std::string prefix = NodeKey(node);
+  rocksdb::ReadOptions ro;
+  if (filter.direction != Direction::kIn) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kOut)));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      DYAD_ASSIGN_OR_RETURN(Fact f,
+                            DecodeFact(std::string_view(it->key().data(), it->key().size()),
+                                       std::string_view(it->value().data(), it->value().size())));
+      DYAD_RETURN_IF_ERROR(other_end(f.object));
+      if (passes(f, f.object)) facts.push_back(std::move(f));
+    }
+    DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning out"));
+  }
+  if (filter.direction != Direction::kOut) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kIn)));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      EdgeKeyParts k;
+      if (!DecodeEdgeKey(std::string_view(it->key().data(), it->key().size()), &k)) {
+        return Status::Corruption("an in key has a bad size");
+      }
+      if (k.to == node && filter.direction == Direction::kBoth)
+        continue;  // a self loop, seen in out
+      std::string out_key = EdgeKey(k.to, k.predicate, k.from, k.valid_from);
+      std::string value;
+      Status s = Get(Column::kOut, out_key, &value);
+      if (s.IsNotFound()) return Status::Corruption("an in entry has no out entry");
+      DYAD_RETURN_IF_ERROR(s);
+      DYAD_ASSIGN_OR_RETURN(Fact f, DecodeFact(out_key, value));
+      DYAD_RETURN_IF_ERROR(other_end(f.subject));
+      if (passes(f, f.subject)) facts.push_back(std::move(f));
+    }
+    DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning in"));
+  }
+  DYAD_RETURN_IF_ERROR(other_end(node));
+  std::sort(facts.begin(), facts.end(), [&](const Fact& a, const Fact& b) {
+    return std::tie(names[a.subject], a.subject, a.predicate, names[a.object], a.object,
+                    a.valid_from) < std::tie(names[b.subject], b.subject, b.predicate,
+                                             names[b.object], b.object, b.valid_from);
+  });
+  return facts;
+}
+
+Stats Store::GetStats() const {
+  std::shared_lock lock(dict_mu_);
+  Stats s;
+  s.nodes = counters_.nodes;
+  s.facts = counters_.facts;
+  s.sources = counters_.docs;
+  for (const auto& [id, n] : counters_.label_counts) {
+    if (n > 0) s.labels[labels_[id]] = n;
+  }
+  for (const auto& [id, n] : counters_.predicate_counts) {
+    if (n > 0) s.predicates[predicates_[id]] = n;
+  }
+  return s;
+}
+
+Status Store::ForEachRaw(
+    const std::function<void(Column, std::string_view, std::string_view)>& fn) const {
+  for (int i = 0; i < kColumnCount; ++i) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      fn(static_cast<Column>(i), std::string_view(it->key().data(), it->key().size()),
+         std::string_view(it->value().data(), it->value().size()));
+    }
+    DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the store"));
+  }
+  return Status::OK();
+}
+
+namespace {
+
+std::string PropText(const PropList& props) {
+  std::string out = "{";
+  for (const auto& p : props) {
+    if (out.size() > 1) out += ", ";
+    out += p.key() + "=";
+    switch (p.value().value_case()) {
+      case dyad::v1::PropValue::kStringValue:
+        out += "\"" + p.value().string_value() + "\"";
+        break;
+      case dyad::v1::PropValue::kNumberValue:
+        out += fmt::format("{}", p.value().number_value());
+        break;
+      case dyad::v1::PropValue::kBoolValue:
+        out += p.value().bool_value() ? "true" : "false";
+        break;
+      default:
+        out += "?";
+    }
+  }
+  return out + "}";
+}
+
+std::string DayText(DayCode d) { return d == kOpenDay ? "open" : FormatDay(d); }
+
+}  // namespace
+
+Result<std::string> Store::DumpCanonical() const {
+  std::map<NodeId, std::string> ext;
+  std::vector<std::string> node_lines;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kNodes)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    NodeId id = GetBE64(it->key().data());
+    dyad::v1::NodeRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Corruption(fmt::format("node {} cannot be decoded", id));
+    }
+    Node n = ToNode(id, rec, LabelName(rec.label_id()));
+    std::sort(n.aliases.begin(), n.aliases.end());
+    ext[id] = n.external_id;
+    node_lines.push_back(
+        fmt::format("node {} label={} name=\"{}\" declared={} aliases=[{}] props={}", n.external_id,
+                    n.label, n.name, n.declared, fmt::join(n.aliases, "|"), PropText(n.props)));
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning nodes"));
+  std::sort(node_lines.begin(), node_lines.end());
+
+  std::vector<std::string> fact_lines;
+  it.reset(db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kOut)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    DYAD_ASSIGN_OR_RETURN(Fact f,
+                          DecodeFact(std::string_view(it->key().data(), it->key().size()),
+                                     std::string_view(it->value().data(), it->value().size())));
+    std::sort(f.sources.begin(), f.sources.end(),
+              [](const Source& a, const Source& b) { return a.doc < b.doc; });
+    std::string line = fmt::format(
+        "fact {} {} {} from={} to={} confidence={:.6f} props={}", ext[f.subject], f.predicate,
+        ext[f.object], DayText(f.valid_from), DayText(f.valid_to), f.confidence, PropText(f.props));
+    for (const Source& s : f.sources) {
+      line += fmt::format("\n  source {} confidence={:.6f} to={} props={} fields={}", s.doc,
+                          s.confidence, DayText(s.valid_to), PropText(s.props), PropText(s.fields));
+    }
+    fact_lines.push_back(std::move(line));
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning out"));
+  std::sort(fact_lines.begin(), fact_lines.end());
+
+  std::vector<std::string> in_lines;
+  it.reset(db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kIn)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    EdgeKeyParts k;
+    EdgeSummary sum;
+    if (!DecodeEdgeKey(std::string_view(it->key().data(), it->key().size()), &k) ||
+        !DecodeEdgeSummary(std::string_view(it->value().data(), it->value().size()), &sum)) {
+      return Status::Corruption("an in entry cannot be decoded");
+    }
+    in_lines.push_back(fmt::format("in {} {} {} from={} to={} confidence={:.6f} sources={}",
+                                   ext[k.from], PredicateName(k.predicate), ext[k.to],
+                                   DayText(k.valid_from), DayText(sum.valid_to), sum.confidence,
+                                   sum.sources));
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning in"));
+  std::sort(in_lines.begin(), in_lines.end());
+
+  std::vector<std::string> name_lines;
+  it.reset(db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kNames)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    name_lines.push_back(fmt::format("name {}:{} -> {}", LabelName(GetBE32(it->key().data())),
+                                     std::string_view(it->key().data() + 4, it->key().size() - 4),
+                                     ext[GetBE64(it->value().data())]));
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning names"));
+  std::sort(name_lines.begin(), name_lines.end());
+
+  std::vector<std::string> doc_lines;
+  it.reset(db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kDocs)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    dyad::v1::DocRecord rec;
+    rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()));
+    doc_lines.push_back(fmt::format("doc {} outlet=\"{}\" published={} url=\"{}\"",
+                                    it->key().ToString(), rec.outlet(), rec.published(),
+                                    rec.url()));
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning docs"));
+
+  Stats st = GetStats();
+  std::ostringstream out;
+  out << fmt::format("stats nodes={} facts={} sources={}\n", st.nodes, st.facts, st.sources);
+  for (const auto& [l, n] : st.labels) out << fmt::format("stats label {}={}\n", l, n);
+  for (const auto& [p, n] : st.predicates) out << fmt::format("stats predicate {}={}\n", p, n);
+  for (const auto* lines : {&node_lines, &name_lines, &fact_lines, &in_lines, &doc_lines}) {
+    for (const auto& l : *lines) out << l << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace dyad::storage

@@ -1,0 +1,131 @@
+// Store: one dyad store, a RocksDB database in a directory, and the only
+// source of truth (docs/storage.md has the schema). It answers look-ups by
+// id, name or alias and lists a node's facts with their provenance; a
+// storage::Loader writes to it.
+//   DYAD_ASSIGN_OR_RETURN(auto store, Store::Open(dir, StoreOptions{}));
+//   DYAD_ASSIGN_OR_RETURN(NodeId id, store->Resolve("Location:Moscow"));
+// A Store is safe to use from several threads; one Loader writes at a time.
+// Only one process may open a store: a second gets Busy.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/model.h"
+#include "storage/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace dyad::storage {
+
+// Version of the on-disk layout; a store of another version is refused.
+inline constexpr uint32_t kFormatVersion = 1;
+
+struct StoreOptions {
+  // Create an empty store when `dir` does not exist or is empty.
+  // Default: false (reading commands must not create stores by accident)
+  bool create_if_missing = false;
+};
+
+// Column families, in the order ForEachRaw() visits them.
+enum class Column { kMeta = 0, kNodes, kNames, kIds, kOut, kIn, kDocs };
+inline constexpr int kColumnCount = 7;
+std::string_view ColumnName(Column c);
+
+class Store {
+ public:
+  // Opens the store in `dir`. NotFound if `dir` does not exist (and
+  // create_if_missing is false); FailedPrecondition if `dir` holds something
+  // that is not a dyad store, or a store of another format version (the
+  // message names both versions); Busy if another process has it open.
+  static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& dir,
+                                             const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // The node with internal id `id`; NotFound if there is none.
+  Result<Node> GetNode(NodeId id) const;
+
+  // Nodes whose name or alias normalises like `name`, under `label` when
+  // given (else under every label), ordered by id. Empty if none;
+  // InvalidArgument if `name` normalises to nothing.
+  Result<std::vector<NodeId>> FindByName(std::string_view name,
+                                         std::optional<std::string_view> label) const;
+
+  // Resolves what a user typed for a node: an external id
+  // ("Person:ashfaq-parvez-kayani"), a `Label:Name` ("Location:Moscow"), or a
+  // bare name or alias. NotFound if nothing matches; Ambiguous if a bare name
+  // matches several nodes, with their external ids as candidates.
+  Result<NodeId> Resolve(std::string_view ref) const;
+
+  // The facts with `node` at one end that pass `filter`, ordered by subject
+  // name, predicate, object name, valid_from. NotFound if `node` is unknown.
+  Result<std::vector<Fact>> FactsOf(NodeId node, const FactFilter& filter) const;
+
+  // Counts kept with every committed batch; no scan.
+  Stats GetStats() const;
+
+  // Calls `fn` for every key and value of every column family, in Column
+  // order then key order (tests compare whole stores with it).
+  Status ForEachRaw(
+      const std::function<void(Column, std::string_view key, std::string_view value)>& fn) const;
+
+  // A text rendering of the whole store that does not depend on internal
+  // ids or load order: nodes by external id, facts by (subject id,
+  // predicate, object id, valid_from), sources by doc.
+  Result<std::string> DumpCanonical() const;
+
+  // Dictionary look-ups; nullopt when the name was never stored.
+  std::optional<LabelId> LabelIdOf(std::string_view label) const;
+  std::optional<PredicateId> PredicateIdOf(std::string_view predicate) const;
+  std::string LabelName(LabelId id) const;
+  std::string PredicateName(PredicateId id) const;
+
+ private:
+  friend class Loader;
+  struct Counters {
+    NodeId next_node_id = 1;
+    uint64_t nodes = 0, facts = 0, docs = 0;
+    std::unordered_map<LabelId, uint64_t> label_counts;
+    std::unordered_map<PredicateId, uint64_t> predicate_counts;
+  };
+
+  Store() = default;
+  Status LoadMeta();
+  rocksdb::ColumnFamilyHandle* cf(Column c) const { return handles_[static_cast<int>(c)]; }
+  Status Get(Column c, std::string_view key, std::string* value) const;  // NotFound if absent
+  Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
+
+  std::filesystem::path dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  mutable std::shared_mutex dict_mu_;    // guards the dictionaries and counters
+  std::vector<std::string> labels_;      // index = LabelId
+  std::vector<std::string> predicates_;  // index = PredicateId
+  std::unordered_map<std::string, LabelId> label_ids_;
+  std::unordered_map<std::string, PredicateId> predicate_ids_;
+  Counters counters_;
+
+  std::mutex write_mu_;  // one Loader at a time
+};
+
+// Confidence of a fact with these per-source confidences: 1 - Π(1 - c_i).
+double NoisyOr(const std::vector<Source>& sources);
+
+}  // namespace dyad::storage
