@@ -1,0 +1,239 @@
+// The store against ../shared/data/seeds/expected.md, and opening, reopening
+// and refusing directories.
+#include "storage/store.h"
+
+#include <rocksdb/db.h>
+
+#include <cmath>
+
+#include "tests/test_util.h"
+
+namespace dyad::testing {
+namespace {
+
+using storage::Fact;
+using storage::FactFilter;
+using storage::Node;
+using storage::NodeId;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = OpenStore(dir_.path() / "store");
+    ASSERT_NE(store_, nullptr);
+    storage::LoadSummary summary;
+    ASSERT_OK(LoadPath(*store_, SeedFacts(), &summary));
+  }
+
+  NodeId Id(std::string_view ref) {
+    Result<NodeId> id = store_->Resolve(ref);
+    EXPECT_TRUE(id.ok()) << ref << ": " << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+  std::string ExternalId(std::string_view ref) {
+    Result<Node> n = store_->GetNode(Id(ref));
+    return n.ok() ? n->external_id : "ERROR";
+  }
+  // The one fact subject -predicate-> object (any valid_from).
+  Fact FactOf(std::string_view subject, std::string_view predicate, std::string_view object) {
+    FactFilter f;
+    f.direction = storage::Direction::kOut;
+    f.predicates = {std::string(predicate)};
+    Result<std::vector<Fact>> facts = store_->FactsOf(Id(subject), f);
+    EXPECT_TRUE(facts.ok());
+    NodeId o = Id(object);
+    for (const Fact& fact : *facts) {
+      if (fact.object == o) return fact;
+    }
+    ADD_FAILURE() << "no fact " << subject << " " << predicate << " " << object;
+    return {};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+};
+
+TEST_F(StoreTest, SeedCounts) {
+  storage::Stats s = store_->GetStats();
+  EXPECT_EQ(s.nodes, 19u);
+  EXPECT_EQ(s.facts, 27u);
+  EXPECT_EQ(s.sources, 2u);
+  EXPECT_EQ(s.labels["Country"], 6u);
+  EXPECT_EQ(s.labels["Person"], 7u);
+  EXPECT_EQ(s.predicates["HOLDS_OFFICE"], 7u);
+  // United States is declared and has no facts.
+  Result<std::vector<Fact>> us = store_->FactsOf(Id("United States"), {});
+  ASSERT_TRUE(us.ok());
+  EXPECT_TRUE(us->empty());
+}
+
+TEST_F(StoreTest, SevenFactsHaveTwoSourcesWithNoisyOrConfidence) {
+  struct Case {
+    const char *s, *p, *o;
+    double confidence;
+  };
+  for (const Case& c :
+       {Case{"Sergey Lavrov", "HOLDS_OFFICE", "Country:Russia", 1.0},
+        Case{"Ashfaq Parvez Kayani", "HOLDS_OFFICE", "Country:Pakistan", 1.0},
+        Case{"Vladimir Putin", "CANCELLED_VISIT", "Country:Pakistan", 0.9975},
+        Case{"Sergey Lavrov", "VISITED", "Location:Islamabad", 0.9975},
+        Case{"Sergey Lavrov", "MET", "Hina Rabbani Khar", 0.96},
+        Case{"Ashfaq Parvez Kayani", "VISITED", "Location:Moscow", 0.99},
+        Case{"Country:Russia", "COOPERATED_MILITARILY", "Country:Pakistan", 0.94}}) {
+    SCOPED_TRACE(std::string(c.s) + " " + c.p + " " + c.o);
+    Fact f = FactOf(c.s, c.p, c.o);
+    EXPECT_EQ(f.sources.size(), 2u);
+    EXPECT_NEAR(f.confidence, c.confidence, 1e-9);
+  }
+  // Every other fact has one source.
+  size_t two = 0, total = 0;
+  ASSERT_OK(store_->ForEachRaw([&](storage::Column c, std::string_view key, std::string_view) {
+    if (c != storage::Column::kOut) return;
+    ++total;
+    (void)key;
+  }));
+  for (const char* n :
+       {"Sergey Lavrov", "Ashfaq Parvez Kayani", "Vladimir Putin", "Country:Russia"}) {
+    FactFilter out;
+    out.direction = storage::Direction::kOut;
+    Result<std::vector<Fact>> facts = store_->FactsOf(Id(n), out);
+    ASSERT_TRUE(facts.ok());
+    for (const Fact& f : *facts) two += f.sources.size() == 2;
+  }
+  EXPECT_EQ(total, 27u);
+  EXPECT_EQ(two, 7u);
+}
+
+TEST_F(StoreTest, CorroboratedFactsMergeValidToAndProps) {
+  Fact visit = FactOf("Sergey Lavrov", "VISITED", "Location:Islamabad");
+  EXPECT_EQ(storage::FormatDay(visit.valid_from), "2012-10-03");
+  EXPECT_EQ(storage::FormatDay(visit.valid_to), "2012-10-04");
+  ASSERT_EQ(visit.props.size(), 1u);  // only Dawn gave a purpose
+  EXPECT_EQ(visit.props[0].key(), "purpose");
+  EXPECT_EQ(visit.sources[0].doc, "hindu-2012-10-04-lavrov-amends");  // load order
+  EXPECT_EQ(visit.sources[1].doc, "dawn-2012-10-04-lavrov-islamabad");
+  // Each source keeps its own confidence and quote.
+  Fact met = FactOf("Sergey Lavrov", "MET", "Hina Rabbani Khar");
+  EXPECT_DOUBLE_EQ(met.sources[0].confidence, 0.9);
+  EXPECT_DOUBLE_EQ(met.sources[1].confidence, 0.6);
+}
+
+TEST_F(StoreTest, NamesResolveThroughAliasesScopedByLabel) {
+  EXPECT_EQ(ExternalId("Kiani"), "Person:ashfaq-parvez-kayani");
+  EXPECT_EQ(ExternalId("Ashfaq Pervez Kiani"), "Person:ashfaq-parvez-kayani");
+  EXPECT_EQ(ExternalId("gen kayani"), "Person:ashfaq-parvez-kayani");
+  EXPECT_EQ(ExternalId("Person:ashfaq-parvez-kayani"), "Person:ashfaq-parvez-kayani");
+  EXPECT_EQ(ExternalId("ISPR"), "Organization:inter-services-public-relations");
+  EXPECT_EQ(ExternalId("Location:Moscow"), "Location:moscow");
+  EXPECT_EQ(ExternalId("Country:Moscow"), "Country:russia");
+  for (const char* ambiguous : {"Moscow", "Islamabad"}) {
+    Result<NodeId> r = store_->Resolve(ambiguous);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().IsAmbiguous());
+    EXPECT_EQ(r.status().candidates().size(), 2u);
+  }
+  EXPECT_THAT(store_->Resolve("Moscow").status().candidates(),
+              ::testing::UnorderedElementsAre("Country:russia", "Location:moscow"));
+  EXPECT_TRUE(store_->Resolve("Nobody").status().IsNotFound());
+  // One node, however many surface forms the two outlets used.
+  EXPECT_EQ(Id("Kayani"), Id("Kiani"));
+}
+
+TEST_F(StoreTest, ReopenKeepsEverythingAndIdsAreStable) {
+  const std::string before = RawScan(*store_);
+  const NodeId kayani = Id("Kiani");
+  store_.reset();
+  store_ = OpenStore(dir_.path() / "store");
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(RawScan(*store_), before);
+  EXPECT_EQ(Id("Kiani"), kayani);
+  EXPECT_EQ(store_->GetStats().facts, 27u);
+  // New nodes after reopen get new ids, never reused ones.
+  storage::LoadSummary summary;
+  ASSERT_OK(LoadText(*store_, R"({"kind":"entity","label":"Country","name":"Nepal"})", &summary));
+  EXPECT_GT(Id("Nepal"), Id("Defence cooperation"));
+  EXPECT_EQ(store_->GetStats().nodes, 20u);
+}
+
+TEST_F(StoreTest, SecondOpenOfTheSameStoreIsBusy) {
+  storage::StoreOptions options;
+  Result<std::unique_ptr<storage::Store>> second =
+      storage::Store::Open(dir_.path() / "store", options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+  EXPECT_THAT(second.status().message(), ::testing::HasSubstr("in use"));
+}
+
+TEST(StoreOpenTest, MissingDirectoryIsNotFoundUnlessCreating) {
+  TempDir dir;
+  Result<std::unique_ptr<storage::Store>> s = storage::Store::Open(dir / "nope", {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().IsNotFound());
+  EXPECT_THAT(s.status().message(), ::testing::HasSubstr("no dyad store"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "nope"));
+}
+
+TEST(StoreOpenTest, ForeignDirectoryIsRefusedAndUntouched) {
+  TempDir dir;
+  WriteFile(dir / "notes.txt", "hello");
+  storage::StoreOptions create;
+  create.create_if_missing = true;
+  Result<std::unique_ptr<storage::Store>> s = storage::Store::Open(dir.path(), create);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.status().message(), ::testing::HasSubstr("not a dyad store"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+}
+
+TEST(StoreOpenTest, PlainRocksDbIsNotADyadStore) {
+  TempDir dir;
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, (dir / "db").string(), &db).ok());
+    delete db;
+  }
+  Result<std::unique_ptr<storage::Store>> s = storage::Store::Open(dir / "db", {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.status().message(), ::testing::HasSubstr("not a dyad store"));
+}
+
+TEST(StoreOpenTest, AnotherFormatVersionIsRefusedNamingBoth) {
+  TempDir dir;
+  OpenStore(dir / "store").reset();
+  {
+    // Rewrite the version the way a future dyad would.
+    rocksdb::DBOptions o;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}}};
+    for (int i = 0; i < storage::kColumnCount; ++i) {
+      cfs.emplace_back(std::string(storage::ColumnName(static_cast<storage::Column>(i))),
+                       rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, (dir / "store").string(), cfs, &handles, &db).ok());
+    std::string v(8, '\0');
+    v[7] = 2;
+    ASSERT_TRUE(db->Put({}, handles[1], "format_version", v).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  Result<std::unique_ptr<storage::Store>> s = storage::Store::Open(dir / "store", {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.status().message(), ::testing::HasSubstr("format version 2"));
+  EXPECT_THAT(s.status().message(), ::testing::HasSubstr("version 1"));
+}
+
+TEST(StoreOpenTest, SeedCopyEqualsSharedOriginals) {
+  std::optional<std::filesystem::path> shared = SharedDir();
+  if (!shared) GTEST_SKIP() << "../shared is not here (a user's clone); nothing to compare";
+  EXPECT_EQ(ReadFile(SeedFacts()), ReadFile(*shared / "data/seeds/facts.jsonl"));
+  EXPECT_EQ(ReadFile(SourceDir() / "graph/predicates.tsv"),
+            ReadFile(*shared / "spec/predicates.tsv"));
+}
+
+}  // namespace
+}  // namespace dyad::testing

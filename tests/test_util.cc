@@ -1,0 +1,121 @@
+#include "tests/test_util.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace dyad::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "dyad-test-XXXXXX").string();
+  char* made = ::mkdtemp(tmpl.data());
+  if (made == nullptr) std::abort();
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+fs::path SourceDir() { return DYAD_SOURCE_DIR; }
+fs::path SeedFacts() { return SourceDir() / "tests/data/seeds/facts.jsonl"; }
+
+std::optional<fs::path> SharedDir() {
+  fs::path shared = SourceDir().parent_path() / "shared";
+  std::error_code ec;
+  if (fs::is_directory(shared / "spec", ec)) return shared;
+  return std::nullopt;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, std::string_view text) {
+  std::ofstream out(p, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+std::unique_ptr<storage::Store> OpenStore(const fs::path& dir) {
+  storage::StoreOptions options;
+  options.create_if_missing = true;
+  Result<std::unique_ptr<storage::Store>> store = storage::Store::Open(dir, options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+Status LoadPath(storage::Store& store, const fs::path& file, storage::LoadSummary* summary,
+                storage::LoadOptions options) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open " + file.string());
+  storage::Loader loader(store, std::move(options));
+  Status s = loader.Load({{file.filename().string(), fd}}, summary);
+  ::close(fd);
+  return s;
+}
+
+Status LoadText(storage::Store& store, std::string_view text, storage::LoadSummary* summary,
+                storage::LoadOptions options, std::string name) {
+  TempDir dir;
+  fs::path file = dir / name;
+  WriteFile(file, text);
+  return LoadPath(store, file, summary, std::move(options));
+}
+
+std::string RawScan(const storage::Store& store) {
+  std::string out;
+  auto hex = [](std::string_view s) {
+    static const char* kDigits = "0123456789abcdef";
+    std::string h;
+    for (unsigned char c : s) {
+      h += kDigits[c >> 4];
+      h += kDigits[c & 15];
+    }
+    return h;
+  };
+  Status s = store.ForEachRaw([&](storage::Column c, std::string_view k, std::string_view v) {
+    out += std::string(storage::ColumnName(c)) + " " + hex(k) + " " + hex(v) + "\n";
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_text) {
+  TempDir dir;
+  fs::path in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
+  WriteFile(in, stdin_text);
+  auto quote = [](const std::string& a) {
+    std::string q = "'";
+    for (char c : a) {
+      if (c == '\'') {
+        q += "'\\''";
+      } else {
+        q += c;
+      }
+    }
+    return q + "'";
+  };
+  std::string cmd = quote(DYAD_BINARY);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " <" + quote(in.string()) + " >" + quote(out.string()) + " 2>" + quote(err.string());
+  int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
+  return r;
+}
+
+}  // namespace dyad::testing
