@@ -1,6 +1,8 @@
 // FactParser turns one line of a JSON Lines fact file into an EntityRecord
 // or FactRecord, applying every syntactic rule of fact-format.md, or says
-// which field is wrong and why. It knows nothing of the store.
+// which field is wrong and why. It knows nothing of the store; the Loader
+// checks what needs normalisation or the store (a name that normalises to
+// nothing, aliases of other nodes, unknown ids).
 //   FactParser parser;
 //   ParsedLine parsed;
 //   if (auto err = parser.Parse(line, &parsed)) Report(err->field, err->reason);

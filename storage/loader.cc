@@ -1,5 +1,6 @@
 #include "storage/loader.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/sst_file_writer.h>
@@ -10,9 +11,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -68,7 +73,9 @@ class LineReader {
         pos_ = end_;
         return true;
       }
-      if (end_ - pos_ > kMaxLineBytes) {  // the line is already too long: drop what we have
+      // Already too long, even if what we hold ends in the '\r' of a CRLF
+      // (the parser ignores that one): drop what we have.
+      if (end_ - pos_ > kMaxLineBytes + 1) {
         skipping = true;
         skipped += end_ - pos_;
         bytes_consumed_ += end_ - pos_;
@@ -577,7 +584,7 @@ Status Loader::Impl::Commit() {
 
   size_t keys = 0;
   for (auto& c : columns) {
-    std::sort(c.begin(), c.end());
+    std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     keys += c.size();
   }
   DYAD_RETURN_IF_ERROR(keys >= options_.bulk_min_keys ? WriteWithIngest(columns)
@@ -635,6 +642,9 @@ Status Loader::Impl::WriteWithIngest(
     rocksdb::ColumnFamilyDescriptor desc;
     store_.handles_[i]->GetDescriptor(&desc).PermitUncheckedError();
     rocksdb::Options opts(rocksdb::DBOptions(), desc.options);
+    // Fast compression on the load path; compaction recompresses the
+    // bottommost level with the column family's own choice later.
+    opts.compression = opts.bottommost_compression = rocksdb::kLZ4Compression;
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, store_.handles_[i]);
     std::string file =
         (tmp / fmt::format("chunk-{}-{}.sst", ++ingest_seq_, ColumnName(static_cast<Column>(i))))
@@ -661,6 +671,117 @@ Status Loader::Impl::WriteWithIngest(
   return Status::OK();
 }
 
+namespace {
+
+// One parsed record (blank and comment lines are dropped by the parser
+// thread; their line numbers still count).
+struct ParsedItem {
+  size_t input = 0;
+  uint64_t line_no = 0;
+  std::optional<LineError> error;
+  ParsedLine parsed;
+};
+
+struct ParsedBatch {
+  std::vector<ParsedItem> items;
+  uint64_t bytes_read = 0;  // over all inputs, up to the end of this batch
+  Status read_error;        // an input could not be read; the stream ends
+  bool end = false;         // no batch follows
+};
+
+// A bounded hand-off from the parser thread to the loading thread, so that
+// JSON parsing runs on the second core while the first resolves and writes.
+class BatchQueue {
+ public:
+  // Blocks while full; returns false once cancelled.
+  bool Push(ParsedBatch batch) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return cancelled_ || queue_.size() < kCapacity; });
+    if (cancelled_) return false;
+    queue_.push_back(std::move(batch));
+    not_empty_.notify_one();
+    return true;
+  }
+  ParsedBatch Pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !queue_.empty(); });
+    ParsedBatch b = std::move(queue_.front());
+    queue_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+  void Cancel() {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    not_full_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kCapacity = 8;  // batches of 1024 records
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<ParsedBatch> queue_;
+  bool cancelled_ = false;
+};
+
+// Runs on the parser thread. `inputs` are its own duplicates of the
+// caller's descriptors, closed here, so that a parser left reading a pipe
+// after an early stop never touches a descriptor the caller reuses.
+void ParseInputs(std::vector<LoadInput> inputs, std::shared_ptr<BatchQueue> queue) {
+  struct Closer {
+    std::vector<LoadInput>& inputs;
+    ~Closer() {
+      for (const auto& in : inputs) ::close(in.fd);
+    }
+  } closer{inputs};
+  constexpr size_t kBatchItems = 1024;
+  FactParser parser;
+  ParsedBatch batch;
+  uint64_t bytes_before = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    LineReader reader(inputs[i].fd);
+    uint64_t line_no = 0;
+    for (;;) {
+      std::string_view line;
+      size_t too_long = 0;
+      Result<bool> more = reader.Next(&line, &too_long);
+      if (!more.ok()) {
+        batch.read_error = more.status().WithContext(inputs[i].name);
+        batch.end = true;
+        queue->Push(std::move(batch));
+        return;
+      }
+      if (!*more) break;
+      ++line_no;
+      if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a UTF-8 BOM
+      ParsedItem& item = batch.items.emplace_back();
+      item.input = i;
+      item.line_no = line_no;
+      if (too_long > 0) {
+        item.error = LineError{
+            "line", fmt::format("is {} bytes; the limit is {} bytes", too_long, kMaxLineBytes)};
+      } else {
+        item.error = parser.Parse(line, &item.parsed);
+        if (!item.error && item.parsed.kind == ParsedLine::Kind::kSkip) {
+          batch.items.pop_back();
+          continue;
+        }
+      }
+      if (batch.items.size() >= kBatchItems) {
+        batch.bytes_read = bytes_before + reader.bytes_consumed();
+        if (!queue->Push(std::move(batch))) return;
+        batch = ParsedBatch{};
+      }
+    }
+    bytes_before += reader.bytes_consumed();
+  }
+  batch.bytes_read = bytes_before;
+  batch.end = true;
+  queue->Push(std::move(batch));
+}
+
+}  // namespace
+
 Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* summary) {
   std::lock_guard write_lock(store_.write_mu_);
   *summary = LoadSummary{};
@@ -671,14 +792,46 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
   LoadProgress progress;
   for (const auto& in : inputs) {
     struct stat st;
-    if (::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode))
+    if (::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode)) {
       progress.bytes_total += static_cast<uint64_t>(st.st_size);
+    }
   }
-  FactParser parser;
-  ParsedLine parsed;
   StartChunk();
   Status first_bad;
-  uint64_t bytes_before = 0;
+
+  std::vector<LoadInput> owned = inputs;
+  bool all_files = true;  // regular files never block a read for long
+  for (size_t i = 0; i < owned.size(); ++i) {
+    struct stat st;
+    all_files = all_files && ::fstat(inputs[i].fd, &st) == 0 && S_ISREG(st.st_mode);
+    owned[i].fd = ::fcntl(inputs[i].fd, F_DUPFD_CLOEXEC, 0);
+    if (owned[i].fd < 0) {
+      Status s = Status::IOError(fmt::format("{}: {}", inputs[i].name, std::strerror(errno)));
+      for (size_t j = 0; j < i; ++j) ::close(owned[j].fd);
+      return s;
+    }
+  }
+  auto queue_owner = std::make_shared<BatchQueue>();
+  BatchQueue& queue = *queue_owner;
+  std::thread parser_thread(ParseInputs, std::move(owned), queue_owner);
+  bool parser_done = all_files;
+  // Whatever way Load() returns, the parser thread stops. When the load
+  // stops early the parser may be blocked reading a pipe that stays open
+  // (`producer | dyad load -`): it owns all it touches then and is
+  // detached, to end at its next read or push.
+  struct Stopper {
+    BatchQueue& queue;
+    std::thread& thread;
+    const bool& done;
+    ~Stopper() {
+      queue.Cancel();
+      if (done) {
+        thread.join();
+      } else {
+        thread.detach();
+      }
+    }
+  } stopper{queue, parser_thread, parser_done};
 
   auto commit = [&]() -> Status {
     if (chunk_.records == 0) return Status::OK();
@@ -696,35 +849,25 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
     return s;
   };
 
-  for (const auto& in : inputs) {
-    LineReader reader(in.fd);
-    uint64_t line_no = 0;
-    for (;;) {
-      std::string_view line;
-      size_t too_long = 0;
-      Result<bool> more = reader.Next(&line, &too_long);
-      if (!more.ok()) return finish(more.status().WithContext(in.name));
-      if (!*more) break;
-      ++line_no;
-      if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a UTF-8 BOM
-      std::optional<LineError> err;
-      if (too_long > 0) {
-        err = LineError{"line",
-                        fmt::format("is {} bytes; the limit is {} bytes", too_long, kMaxLineBytes)};
-      } else {
-        err = parser.Parse(line, &parsed);
-        if (!err && parsed.kind == ParsedLine::Kind::kSkip) continue;
-        if (!err) {
-          err = parsed.kind == ParsedLine::Kind::kEntity ? ApplyEntity(parsed.entity)
-                                                         : ApplyFact(parsed.fact);
-        }
+  uint64_t next_progress = 4096;
+  for (bool end = false; !end;) {
+    ParsedBatch batch = queue.Pop();
+    end = batch.end;
+    parser_done = parser_done || end;
+    for (ParsedItem& item : batch.items) {
+      const std::string& file = inputs[item.input].name;
+      std::optional<LineError> err = std::move(item.error);
+      if (!err) {
+        err = item.parsed.kind == ParsedLine::Kind::kEntity ? ApplyEntity(item.parsed.entity)
+                                                            : ApplyFact(item.parsed.fact);
       }
       ++summary->lines;
       ++chunk_.records;
-      if (!store_error_.ok())
-        return finish(store_error_.WithContext(fmt::format("{}:{}", in.name, line_no)));
+      if (!store_error_.ok()) {
+        return finish(store_error_.WithContext(fmt::format("{}:{}", file, item.line_no)));
+      }
       if (err) {
-        BadLine bad{in.name, line_no, std::move(err->field), std::move(err->reason)};
+        BadLine bad{file, item.line_no, std::move(err->field), std::move(err->reason)};
         if (first_bad.ok()) first_bad = Status::InvalidArgument(bad.ToString());
         summary->bad_lines.push_back(std::move(bad));
         if (!options_.skip_bad) {
@@ -733,14 +876,15 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
         }
       }
       if (chunk_.records >= options_.batch_records) DYAD_RETURN_IF_ERROR(finish(commit()));
-      if (options_.on_progress && (summary->lines & 4095) == 0) {
-        progress.lines = summary->lines;
-        progress.bytes_read = bytes_before + reader.bytes_consumed();
-        progress.seconds = elapsed();
-        options_.on_progress(progress);
-      }
     }
-    bytes_before += reader.bytes_consumed();
+    if (!batch.read_error.ok()) return finish(batch.read_error);
+    if (options_.on_progress && summary->lines >= next_progress) {
+      next_progress = summary->lines + 4096;
+      progress.lines = summary->lines;
+      progress.bytes_read = batch.bytes_read;
+      progress.seconds = elapsed();
+      options_.on_progress(progress);
+    }
   }
   DYAD_RETURN_IF_ERROR(finish(commit()));
   if (!first_bad.ok() && summary->bad_lines.size() > 1) {
