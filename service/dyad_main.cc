@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/vocabulary.h"
 #include "service/exit_codes.h"
 #include "service/render.h"
 #include "storage/dates.h"
@@ -28,7 +29,8 @@ using storage::Store;
 
 struct GlobalFlags {
   std::string db;
-  std::string format;  // table | json; empty: table on a terminal, else json
+  std::string predicates;  // a vocabulary file replacing the built-in one
+  std::string format;      // table | json; empty: table on a terminal, else json
   bool json() const { return format == "json" || (format.empty() && !::isatty(STDOUT_FILENO)); }
 };
 
@@ -51,8 +53,9 @@ struct FilterFlags {
                     "Facts with at least this confidence, in [0, 1]");
   }
 
-  Result<storage::FactFilter> ToFilter() const {
+  Result<storage::FactFilter> ToFilter(const graph::Vocabulary& vocabulary) const {
     storage::FactFilter f;
+    f.symmetric_predicates = vocabulary.SymmetricPredicates();
     f.direction = direction == "out"  ? storage::Direction::kOut
                   : direction == "in" ? storage::Direction::kIn
                                       : storage::Direction::kBoth;
@@ -221,8 +224,16 @@ int RunFind(const GlobalFlags& g, std::string name, std::string label) {
   return kExitOk;
 }
 
+// The vocabulary of --predicates (or DYAD_PREDICATES), else the built-in one.
+Result<graph::Vocabulary> LoadVocabulary(const GlobalFlags& g) {
+  if (g.predicates.empty()) return graph::Vocabulary::Default();
+  return graph::Vocabulary::LoadFile(g.predicates);
+}
+
 int RunFacts(const GlobalFlags& g, const std::string& node_ref, const FilterFlags& flags) {
-  Result<storage::FactFilter> filter = flags.ToFilter();
+  Result<graph::Vocabulary> vocabulary = LoadVocabulary(g);
+  if (!vocabulary.ok()) return Fail(g, vocabulary.status());
+  Result<storage::FactFilter> filter = flags.ToFilter(*vocabulary);
   if (!filter.ok()) return Fail(g, filter.status());
   Result<std::unique_ptr<Store>> store = OpenStore(g, false);
   if (!store.ok()) return Fail(g, store.status());
@@ -267,6 +278,9 @@ int Main(int argc, char** argv) {
   app.fallthrough();  // global flags may follow the command: `dyad find X --db D`
   GlobalFlags g;
   app.add_option("--db", g.db, "Store directory (embedded mode)")->envname("DYAD_DB");
+  app.add_option("--predicates", g.predicates,
+                 "Predicate vocabulary (TSV as graph/predicates.tsv) replacing the built-in one")
+      ->envname("DYAD_PREDICATES");
   app.add_option("--format", g.format, "Output: table (default on a terminal) or json")
       ->check(CLI::IsMember({"table", "json"}));
 

@@ -57,6 +57,9 @@ enum class Direction { kOut, kIn, kBoth };
 // Which facts of a node to return. An empty list means "any".
 struct FactFilter {
   Direction direction = Direction::kBoth;
+  // Predicates that hold both ways (predicates.tsv's `symmetric`): with
+  // direction kOut or kIn their facts are followed both ways.
+  std::vector<std::string> symmetric_predicates;
   std::vector<std::string> predicates;
   std::vector<std::string> labels;  // label of the node at the other end
   // Facts valid at any point of [from, to]; kOpenDay leaves that side open.

@@ -101,7 +101,7 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   bool fresh = false;
   if (!exists) {
     if (!options.create_if_missing) {
-      return Status::NotFound(
+      return Status::FailedPrecondition(
           fmt::format("no dyad store at {} (load facts to create one)", dir.string()));
     }
     fs::create_directories(dir, ec);
@@ -111,7 +111,7 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
     return Status::FailedPrecondition(fmt::format("{} is not a directory", dir.string()));
   } else if (IsEmptyDir(dir)) {
     if (!options.create_if_missing) {
-      return Status::NotFound(
+      return Status::FailedPrecondition(
           fmt::format("no dyad store at {} (the directory is empty)", dir.string()));
     }
     fresh = true;
@@ -133,25 +133,18 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
     Column c = static_cast<Column>(i);
     descriptors.emplace_back(std::string(ColumnName(c)), ColumnOptions(c));
   }
-  if (!fresh) {
-    std::vector<std::string> existing;
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir.string(), &existing);
-    if (!s.ok()) return FromRocks(s, "reading the store's column families");
-    for (const auto& d : descriptors) {
-      if (std::find(existing.begin(), existing.end(), d.name) == existing.end()) {
-        return Status::FailedPrecondition(
-            fmt::format("{} is a RocksDB database but not a dyad store (no column family '{}')",
-                        dir.string(), d.name));
-      }
-    }
-  }
-
   auto store = std::unique_ptr<Store>(new Store());
   store->dir_ = dir;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
   if (!s.ok()) {
+    // RocksDB takes the LOCK before it reads the column families, so a
+    // store that another process is still creating reports "in use" too.
+    if (s.IsInvalidArgument() && s.ToString().find("olumn famil") != std::string::npos) {
+      return Status::FailedPrecondition(fmt::format(
+          "{} is a RocksDB database but not a dyad store ({})", dir.string(), s.ToString()));
+    }
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return Status::Busy(
           fmt::format("store {} is in use by another process ({})", dir.string(), s.ToString()));
@@ -323,9 +316,10 @@ Result<NodeId> Store::Resolve(std::string_view ref) const {
     DYAD_ASSIGN_OR_RETURN(Node n, GetNode(id));
     candidates.push_back(n.external_id);
   }
-  return Status::Ambiguous(fmt::format("\"{}\" names {} nodes: {}; qualify it as Label:Name", ref,
-                                       candidates.size(), fmt::join(candidates, ", ")),
-                           std::move(candidates));
+  // The message is made before `candidates` is moved into the status.
+  std::string message = fmt::format("\"{}\" names {} nodes: {}; qualify it as Label:Name", ref,
+                                    candidates.size(), fmt::join(candidates, ", "));
+  return Status::Ambiguous(std::move(message), std::move(candidates));
 }
 
 Result<Fact> Store::DecodeFact(std::string_view out_key, std::string_view out_value) const {
@@ -389,28 +383,43 @@ Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) 
     if (f.confidence + 1e-12 < filter.min_confidence) return false;
     return ValidInWindow(f.valid_from, f.valid_to, filter.from, filter.to);
   };
+  // A symmetric predicate is followed both ways: `--direction out` also
+  // takes the node's incoming MET facts, and `in` its outgoing ones.
+  auto symmetric = [&](PredicateId p) {
+    const std::string name = PredicateName(p);
+    return std::find(filter.symmetric_predicates.begin(), filter.symmetric_predicates.end(),
+                     name) != filter.symmetric_predicates.end();
+  };
+  const bool all_out = filter.direction != Direction::kIn;
+  const bool all_in = filter.direction != Direction::kOut;
+  const bool any_symmetric = !filter.symmetric_predicates.empty();
   const std::string prefix = NodeKey(node);
   rocksdb::ReadOptions ro;
-  if (filter.direction != Direction::kIn) {
+  if (all_out || any_symmetric) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kOut)));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      DYAD_ASSIGN_OR_RETURN(Fact f,
-                            DecodeFact(std::string_view(it->key().data(), it->key().size()),
-                                       std::string_view(it->value().data(), it->value().size())));
+      std::string_view key(it->key().data(), it->key().size());
+      EdgeKeyParts k;
+      if (!DecodeEdgeKey(key, &k)) return Status::Corruption("an out key has a bad size");
+      if (!all_out && !symmetric(k.predicate)) continue;
+      DYAD_ASSIGN_OR_RETURN(
+          Fact f, DecodeFact(key, std::string_view(it->value().data(), it->value().size())));
       DYAD_RETURN_IF_ERROR(other_end(f.object));
       if (passes(f, f.object)) facts.push_back(std::move(f));
     }
     DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning out"));
   }
-  if (filter.direction != Direction::kOut) {
+  if (all_in || any_symmetric) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kIn)));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       EdgeKeyParts k;
       if (!DecodeEdgeKey(std::string_view(it->key().data(), it->key().size()), &k)) {
         return Status::Corruption("an in key has a bad size");
       }
-      if (k.to == node && filter.direction == Direction::kBoth)
-        continue;  // a self loop, seen in out
+      if (!all_in && !symmetric(k.predicate)) continue;
+      // A self loop is in both families; take it once, from out, when the
+      // out scan kept it.
+      if (k.to == node && (all_out || symmetric(k.predicate))) continue;
       std::string out_key = EdgeKey(k.to, k.predicate, k.from, k.valid_from);
       std::string value;
       Status s = Get(Column::kOut, out_key, &value);

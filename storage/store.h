@@ -46,10 +46,10 @@ std::string_view ColumnName(Column c);
 
 class Store {
  public:
-  // Opens the store in `dir`. NotFound if `dir` does not exist (and
-  // create_if_missing is false); FailedPrecondition if `dir` holds something
-  // that is not a dyad store, or a store of another format version (the
-  // message names both versions); Busy if another process has it open.
+  // Opens the store in `dir`. FailedPrecondition if `dir` does not exist or
+  // is empty (and create_if_missing is false), if it holds something that
+  // is not a dyad store, or a store of another format version (the message
+  // names both versions); Busy if another process has it open.
   static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& dir,
                                              const StoreOptions& options);
   ~Store();

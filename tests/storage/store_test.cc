@@ -164,11 +164,11 @@ TEST_F(StoreTest, SecondOpenOfTheSameStoreIsBusy) {
   EXPECT_THAT(second.status().message(), ::testing::HasSubstr("in use"));
 }
 
-TEST(StoreOpenTest, MissingDirectoryIsNotFoundUnlessCreating) {
+TEST(StoreOpenTest, MissingDirectoryIsRefusedUnlessCreating) {
   TempDir dir;
   Result<std::unique_ptr<storage::Store>> s = storage::Store::Open(dir / "nope", {});
   ASSERT_FALSE(s.ok());
-  EXPECT_TRUE(s.status().IsNotFound());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.status().message(), ::testing::HasSubstr("no dyad store"));
   EXPECT_FALSE(std::filesystem::exists(dir / "nope"));
 }

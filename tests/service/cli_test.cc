@@ -1,0 +1,1033 @@
+// The `dyad` command line as a user or a script sees it (cli.md is the
+// contract): the real binary on real stores, JSON answers parsed, exit codes
+// checked, the seeds' answers taken from data/seeds/expected.md.
+#include <fcntl.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/test_util.h"
+
+namespace dyad::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace dom = simdjson::dom;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::UnorderedElementsAre;
+
+constexpr std::string_view kKayaniId = "Person:ashfaq-parvez-kayani";
+constexpr std::string_view kHinduDoc = "hindu-2012-10-04-lavrov-amends";
+constexpr std::string_view kDawnDoc = "dawn-2012-10-04-lavrov-islamabad";
+
+// One JSON document (a command's stdout), parsed. Elements point into it, so
+// it is neither copied nor moved.
+class Json {
+ public:
+  explicit Json(const std::string& text) : text_(text), padded_(text) {
+    error_ = parser_.parse(padded_).get(root_);
+  }
+  Json(const Json&) = delete;
+  Json& operator=(const Json&) = delete;
+
+  bool ok() const { return error_ == simdjson::SUCCESS; }
+  dom::element root() const { return root_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+  simdjson::padded_string padded_;
+  dom::parser parser_;
+  dom::element root_;
+  simdjson::error_code error_ = simdjson::UNINITIALIZED;
+};
+
+// Field access that fails the test naming the field, instead of throwing.
+std::optional<dom::element> Field(dom::element e, std::string_view key) {
+  dom::element v;
+  if (e[key].get(v) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "no field \"" << key << "\" in " << simdjson::to_string(e);
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::string Str(dom::element e, std::string_view key) {
+  std::optional<dom::element> v = Field(e, key);
+  std::string_view s;
+  if (v && v->get(s) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "\"" << key << "\" is not a string: " << simdjson::to_string(*v);
+  }
+  return std::string(s);
+}
+
+int64_t Int(dom::element e, std::string_view key) {
+  std::optional<dom::element> v = Field(e, key);
+  int64_t i = -1;
+  if (v && v->get(i) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "\"" << key << "\" is not an integer: " << simdjson::to_string(*v);
+  }
+  return i;
+}
+
+double Num(dom::element e, std::string_view key) {
+  std::optional<dom::element> v = Field(e, key);
+  double d = std::nan("");
+  if (v && v->get(d) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "\"" << key << "\" is not a number: " << simdjson::to_string(*v);
+  }
+  return d;
+}
+
+std::vector<dom::element> Arr(dom::element e, std::string_view key) {
+  std::optional<dom::element> v = Field(e, key);
+  std::vector<dom::element> out;
+  dom::array a;
+  if (!v) return out;
+  if (v->get(a) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "\"" << key << "\" is not an array: " << simdjson::to_string(*v);
+    return out;
+  }
+  for (dom::element x : a) out.push_back(x);
+  return out;
+}
+
+// A string or null field: nullopt for null.
+std::optional<std::string> StrOrNull(dom::element e, std::string_view key) {
+  std::optional<dom::element> v = Field(e, key);
+  if (!v || v->is_null()) return std::nullopt;
+  std::string_view s;
+  if (v->get(s) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "\"" << key << "\" is neither a string nor null: " << simdjson::to_string(*v);
+  }
+  return std::string(s);
+}
+
+// An object of integers, e.g. stats' "labels".
+std::map<std::string, int64_t> Counts(dom::element e, std::string_view key) {
+  std::map<std::string, int64_t> out;
+  std::optional<dom::element> v = Field(e, key);
+  dom::object o;
+  if (!v) return out;
+  if (v->get(o) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "\"" << key << "\" is not an object: " << simdjson::to_string(*v);
+    return out;
+  }
+  for (dom::key_value_pair kv : o) {
+    int64_t n = -1;
+    EXPECT_EQ(kv.value.get(n), simdjson::SUCCESS) << kv.key;
+    out[std::string(kv.key)] = n;
+  }
+  return out;
+}
+
+// cli.md's node, plus the aliases `find` adds.
+struct NodeJson {
+  std::string id, label, name;
+  std::vector<std::string> aliases;
+};
+
+NodeJson ParseNode(dom::element e) {
+  NodeJson n{Str(e, "id"), Str(e, "label"), Str(e, "name"), {}};
+  dom::element aliases;
+  if (e["aliases"].get(aliases) == simdjson::SUCCESS) {
+    for (dom::element a : Arr(e, "aliases")) {
+      std::string_view s;
+      EXPECT_EQ(a.get(s), simdjson::SUCCESS);
+      n.aliases.emplace_back(s);
+    }
+  }
+  return n;
+}
+
+struct SourceJson {
+  std::string doc;
+  std::optional<std::string> outlet, published;
+};
+
+// cli.md's fact; props values as their JSON text for numbers and booleans.
+struct FactJson {
+  NodeJson subject;
+  std::string predicate;
+  NodeJson object;
+  std::optional<std::string> valid_from, valid_to;
+  double confidence = 0;
+  std::vector<SourceJson> sources;
+  std::map<std::string, std::string> props;
+};
+
+FactJson ParseFact(dom::element e) {
+  FactJson f;
+  if (auto s = Field(e, "subject")) f.subject = ParseNode(*s);
+  f.predicate = Str(e, "predicate");
+  if (auto o = Field(e, "object")) f.object = ParseNode(*o);
+  f.valid_from = StrOrNull(e, "valid_from");
+  f.valid_to = StrOrNull(e, "valid_to");
+  f.confidence = Num(e, "confidence");
+  for (dom::element s : Arr(e, "sources")) {
+    f.sources.push_back({Str(s, "doc"), StrOrNull(s, "outlet"), StrOrNull(s, "published")});
+  }
+  if (auto props = Field(e, "props")) {
+    dom::object o;
+    EXPECT_EQ(props->get(o), simdjson::SUCCESS) << simdjson::to_string(*props);
+    for (dom::key_value_pair kv : o) {
+      std::string_view s;
+      if (kv.value.get(s) == simdjson::SUCCESS) {
+        f.props[std::string(kv.key)] = std::string(s);
+      } else {
+        f.props[std::string(kv.key)] = simdjson::to_string(kv.value);
+      }
+    }
+  }
+  return f;
+}
+
+std::vector<FactJson> FactsOf(const Json& j) {
+  std::vector<FactJson> out;
+  for (dom::element f : Arr(j.root(), "facts")) out.push_back(ParseFact(f));
+  return out;
+}
+
+std::vector<NodeJson> MatchesOf(const Json& j) {
+  std::vector<NodeJson> out;
+  for (dom::element m : Arr(j.root(), "matches")) out.push_back(ParseNode(m));
+  return out;
+}
+
+std::vector<std::string> IdsOf(const std::vector<NodeJson>& nodes) {
+  std::vector<std::string> ids;
+  for (const auto& n : nodes) ids.push_back(n.id);
+  return ids;
+}
+
+const FactJson* FindFact(const std::vector<FactJson>& facts, std::string_view predicate,
+                         std::string_view object_name) {
+  for (const auto& f : facts) {
+    if (f.predicate == predicate && f.object.name == object_name) return &f;
+  }
+  return nullptr;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string ShellQuote(const std::string& a) {
+  std::string q = "'";
+  for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// A record line of fact-format.md.
+std::string FactLine(std::string_view subject, std::string_view predicate,
+                     std::string_view object_label, std::string_view object) {
+  return std::string(R"({"kind": "fact", "subject": {"label": "Person", "name": ")") +
+         std::string(subject) + R"("}, "predicate": ")" + std::string(predicate) +
+         R"(", "object": {"label": ")" + std::string(object_label) + R"(", "name": ")" +
+         std::string(object) + R"("}, "source": {"doc": "d1"}})" + "\n";
+}
+
+// Line 3 has a predicate that is not upper case; the other lines are good.
+std::string FileWithABadLine3() {
+  return std::string(R"({"kind": "entity", "label": "Person", "name": "Alice"})") + "\n" +
+         FactLine("Alice", "MET", "Person", "Bob") +
+         FactLine("Alice", "visited", "Location", "Paris") +
+         FactLine("Bob", "VISITED", "Location", "Paris");
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  // One store with the seeds, shared by the tests that only read.
+  static void SetUpTestSuite() {
+    seeded_ = new TempDir();
+    RunResult r = RunDyad({"load", "--db", SeededDb(), SeedFacts().string(), "--format", "json"});
+    seed_exit_ = r.exit_code;
+    seed_output_ = r.out + r.err;
+  }
+  static void TearDownTestSuite() {
+    delete seeded_;
+    seeded_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_EQ(seed_exit_, 0) << "loading the seeds failed: " << seed_output_;
+  }
+
+  static std::string SeededDb() { return (seeded_->path() / "store").string(); }
+
+  // `dyad <args> --db <the seeded store> --format json`.
+  static RunResult Query(std::vector<std::string> args) {
+    args.insert(args.end(), {"--db", SeededDb(), "--format", "json"});
+    return RunDyad(args);
+  }
+
+  // `dyad facts <node> <filters...>` on the seeds; fails the test unless it
+  // exits 0 with a facts answer.
+  static std::vector<FactJson> Facts(const std::string& node,
+                                     std::vector<std::string> filters = {}) {
+    std::vector<std::string> args = {"facts", node};
+    args.insert(args.end(), filters.begin(), filters.end());
+    RunResult r = Query(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    Json j(r.out);
+    EXPECT_TRUE(j.ok()) << r.out;
+    if (!j.ok()) return {};
+    return FactsOf(j);
+  }
+
+  // Checks a load summary against cli.md's example for the seeds.
+  static void ExpectSeedSummary(const Json& j) {
+    dom::element s = j.root();
+    EXPECT_EQ(Int(s, "lines"), 53);
+    EXPECT_EQ(Int(s, "entities"), 19);
+    EXPECT_EQ(Int(s, "facts_added"), 27);
+    EXPECT_EQ(Int(s, "facts_corroborated"), 7);
+    EXPECT_EQ(Int(s, "facts_unchanged"), 0);
+    EXPECT_EQ(Int(s, "committed_lines"), 53);
+    EXPECT_TRUE(Arr(s, "bad_lines").empty());
+    std::optional<dom::element> seconds = Field(s, "seconds");
+    ASSERT_TRUE(seconds.has_value());
+    EXPECT_TRUE(seconds->is_number()) << simdjson::to_string(*seconds);
+    EXPECT_GE(Num(s, "seconds"), 0);
+  }
+
+  static inline TempDir* seeded_ = nullptr;
+  static inline int seed_exit_ = -1;
+  static inline std::string seed_output_;
+};
+
+// ---------------------------------------------------------------- load
+
+TEST_F(CliTest, LoadOfTheSeedsPrintsTheSummary) {
+  TempDir dir;
+  RunResult r =
+      RunDyad({"load", "--db", (dir / "db").string(), SeedFacts().string(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  ExpectSeedSummary(j);
+}
+
+TEST_F(CliTest, LoadingTheSeedsAgainChangesNothing) {
+  TempDir dir;
+  const std::string db = (dir / "db").string();
+  ASSERT_EQ(RunDyad({"load", "--db", db, SeedFacts().string()}).exit_code, 0);
+  RunResult r = RunDyad({"load", "--db", db, SeedFacts().string(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ(Int(j.root(), "lines"), 53);
+  EXPECT_EQ(Int(j.root(), "facts_added"), 0);
+  EXPECT_EQ(Int(j.root(), "facts_corroborated"), 0);
+  EXPECT_EQ(Int(j.root(), "facts_unchanged"), 34);
+  EXPECT_TRUE(Arr(j.root(), "bad_lines").empty());
+
+  RunResult stats = RunDyad({"stats", "--db", db, "--format", "json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  Json s(stats.out);
+  ASSERT_TRUE(s.ok()) << stats.out;
+  EXPECT_EQ(Int(s.root(), "nodes"), 19);
+  EXPECT_EQ(Int(s.root(), "facts"), 27);
+}
+
+TEST_F(CliTest, LoadReadsStandardInputForDash) {
+  TempDir dir;
+  const std::string db = (dir / "db").string();
+  RunResult r = RunDyad({"load", "--db", db, "-", "--format", "json"}, ReadFile(SeedFacts()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  ExpectSeedSummary(j);
+
+  RunResult find = RunDyad({"find", "Kiani", "--db", db, "--format", "json"});
+  EXPECT_EQ(find.exit_code, 0) << find.err;
+}
+
+TEST_F(CliTest, LoadStopsAtABadLineAndCommitsNothingOfItsChunk) {
+  TempDir dir;
+  const fs::path file = dir / "bad.jsonl";
+  WriteFile(file, FileWithABadLine3());
+  const std::string db = (dir / "db").string();
+  RunResult r = RunDyad({"load", "--db", db, file.string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(":3"));
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << "the summary is printed also on a bad line: " << r.out;
+  EXPECT_EQ(Int(j.root(), "committed_lines"), 0);
+  EXPECT_EQ(Int(j.root(), "facts_added"), 0);
+  std::vector<dom::element> bad = Arr(j.root(), "bad_lines");
+  ASSERT_EQ(bad.size(), 1u) << r.out;
+  EXPECT_EQ(Int(bad[0], "line"), 3);
+  EXPECT_EQ(Str(bad[0], "field"), "predicate");
+  EXPECT_THAT(Str(bad[0], "file"), HasSubstr("bad.jsonl"));
+  EXPECT_FALSE(Str(bad[0], "reason").empty());
+
+  // Lines 1 and 2 were in the chunk that stopped: neither is visible.
+  RunResult find = RunDyad({"find", "Alice", "--db", db, "--format", "json"});
+  EXPECT_EQ(find.exit_code, 4) << find.out << find.err;
+}
+
+TEST_F(CliTest, LoadWithSkipBadLoadsTheGoodLinesAndStillExits3) {
+  TempDir dir;
+  const fs::path file = dir / "bad.jsonl";
+  WriteFile(file, FileWithABadLine3());
+  const std::string db = (dir / "db").string();
+  RunResult r = RunDyad({"load", "--db", db, file.string(), "--skip-bad", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ(Int(j.root(), "entities"), 1);
+  EXPECT_EQ(Int(j.root(), "facts_added"), 2);
+  std::vector<dom::element> bad = Arr(j.root(), "bad_lines");
+  ASSERT_EQ(bad.size(), 1u) << r.out;
+  EXPECT_EQ(Int(bad[0], "line"), 3);
+  EXPECT_EQ(Str(bad[0], "field"), "predicate");
+
+  RunResult facts = RunDyad({"facts", "Bob", "--db", db, "--format", "json"});
+  ASSERT_EQ(facts.exit_code, 0) << facts.err;
+  Json f(facts.out);
+  ASSERT_TRUE(f.ok()) << facts.out;
+  std::vector<FactJson> bob = FactsOf(f);
+  ASSERT_EQ(bob.size(), 2u) << facts.out;
+  EXPECT_NE(FindFact(bob, "MET", "Bob"), nullptr) << facts.out;
+  EXPECT_NE(FindFact(bob, "VISITED", "Paris"), nullptr) << facts.out;
+}
+
+TEST_F(CliTest, LoadWithBatchZeroIsAUsageError) {
+  TempDir dir;
+  RunResult r = RunDyad({"load", "--db", (dir / "db").string(), SeedFacts().string(), "--batch",
+                         "0", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+}
+
+TEST_F(CliTest, LoadOfAMissingFileIsAnIoError) {
+  TempDir dir;
+  RunResult r = RunDyad({"load", "--db", (dir / "db").string(),
+                         (dir / "no-such-file.jsonl").string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no-such-file.jsonl"));
+}
+
+// ---------------------------------------------------------------- stats
+
+TEST_F(CliTest, StatsCountsTheSeeds) {
+  RunResult r = Query({"stats"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ(Int(j.root(), "nodes"), 19);
+  EXPECT_EQ(Int(j.root(), "facts"), 27);
+  EXPECT_EQ(Int(j.root(), "sources"), 2);
+  std::map<std::string, int64_t> labels = Counts(j.root(), "labels");
+  EXPECT_EQ(labels["Country"], 6);
+  EXPECT_EQ(labels["Person"], 7);
+  EXPECT_EQ(labels["Location"], 2);
+  EXPECT_EQ(labels["Organization"], 1);
+  EXPECT_EQ(labels["Event"], 1);
+  EXPECT_EQ(labels["Topic"], 2);
+  std::map<std::string, int64_t> predicates = Counts(j.root(), "predicates");
+  EXPECT_EQ(predicates["HOLDS_OFFICE"], 7);
+  EXPECT_EQ(predicates["PARTICIPANT_IN"], 4);
+  int64_t facts = 0;
+  for (const auto& [p, n] : predicates) facts += n;
+  EXPECT_EQ(facts, 27) << r.out;
+}
+
+TEST_F(CliTest, OutputIsJsonByDefaultWhenStdoutIsNotATerminal) {
+  RunResult r = RunDyad({"stats", "--db", SeededDb()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ(Int(j.root(), "nodes"), 19);
+}
+
+// ---------------------------------------------------------------- find
+
+TEST_F(CliTest, FindResolvesAnAlias) {
+  RunResult r = Query({"find", "Kiani"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::vector<NodeJson> m = MatchesOf(j);
+  ASSERT_EQ(m.size(), 1u) << r.out;
+  EXPECT_EQ(m[0].id, kKayaniId);
+  EXPECT_EQ(m[0].label, "Person");
+  EXPECT_EQ(m[0].name, "Ashfaq Parvez Kayani");
+  EXPECT_THAT(m[0].aliases, ::testing::Contains("Kiani"));
+  EXPECT_THAT(m[0].aliases, ::testing::Contains("Ashfaq Pervez Kiani"));
+}
+
+TEST_F(CliTest, FindIgnoresCaseOfAnAlias) {
+  RunResult r = Query({"find", "gen kayani"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_THAT(IdsOf(MatchesOf(j)), ::testing::ElementsAre(kKayaniId));
+}
+
+TEST_F(CliTest, FindResolvesAnAcronym) {
+  RunResult r = Query({"find", "ISPR"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::vector<NodeJson> m = MatchesOf(j);
+  ASSERT_EQ(m.size(), 1u) << r.out;
+  EXPECT_EQ(m[0].label, "Organization");
+  EXPECT_EQ(m[0].name, "Inter-Services Public Relations");
+}
+
+TEST_F(CliTest, FindOfAnAmbiguousNameExits5WithEveryMatch) {
+  RunResult r = Query({"find", "Moscow"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_THAT(IdsOf(MatchesOf(j)), UnorderedElementsAre("Country:russia", "Location:moscow"));
+}
+
+TEST_F(CliTest, FindIslamabadIsAmbiguous) {
+  RunResult r = Query({"find", "Islamabad"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_THAT(IdsOf(MatchesOf(j)), UnorderedElementsAre("Country:pakistan", "Location:islamabad"));
+}
+
+TEST_F(CliTest, FindWithALabelPicksOne) {
+  RunResult r = Query({"find", "Moscow", "--label", "Location"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::vector<NodeJson> m = MatchesOf(j);
+  ASSERT_EQ(m.size(), 1u) << r.out;
+  EXPECT_EQ(m[0].id, "Location:moscow");
+  EXPECT_EQ(m[0].label, "Location");
+  EXPECT_EQ(m[0].name, "Moscow");
+}
+
+TEST_F(CliTest, FindAcceptsLabelColonName) {
+  RunResult city = Query({"find", "Location:Moscow"});
+  ASSERT_EQ(city.exit_code, 0) << city.err;
+  Json c(city.out);
+  ASSERT_TRUE(c.ok()) << city.out;
+  EXPECT_THAT(IdsOf(MatchesOf(c)), ::testing::ElementsAre("Location:moscow"));
+
+  RunResult country = Query({"find", "Country:Moscow"});
+  ASSERT_EQ(country.exit_code, 0) << country.err;
+  Json k(country.out);
+  ASSERT_TRUE(k.ok()) << country.out;
+  EXPECT_THAT(IdsOf(MatchesOf(k)), ::testing::ElementsAre("Country:russia"));
+}
+
+TEST_F(CliTest, FindWithNoMatchExits4AndPrintsNoMatches) {
+  RunResult r = Query({"find", "Nobody"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::optional<dom::element> m = Field(j.root(), "matches");
+  ASSERT_TRUE(m.has_value()) << r.out;
+  EXPECT_TRUE(m->is_array()) << r.out;
+  EXPECT_TRUE(MatchesOf(j).empty()) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("Nobody"));
+}
+
+// ---------------------------------------------------------------- facts
+
+TEST_F(CliTest, FactsOfKayaniShowTheVisitWithBothSources) {
+  RunResult r = Query({"facts", "Ashfaq Parvez Kayani"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::optional<dom::element> node = Field(j.root(), "node");
+  ASSERT_TRUE(node.has_value());
+  NodeJson n = ParseNode(*node);
+  EXPECT_EQ(n.id, kKayaniId);
+  EXPECT_EQ(n.label, "Person");
+  EXPECT_EQ(n.name, "Ashfaq Parvez Kayani");
+
+  std::vector<FactJson> facts = FactsOf(j);
+  ASSERT_EQ(facts.size(), 2u) << r.out;
+  for (const FactJson& f : facts) {
+    for (const NodeJson* end : {&f.subject, &f.object}) {
+      EXPECT_FALSE(end->id.empty()) << r.out;
+      EXPECT_FALSE(end->label.empty()) << r.out;
+      EXPECT_FALSE(end->name.empty()) << r.out;
+    }
+  }
+  const FactJson* visit = FindFact(facts, "VISITED", "Moscow");
+  ASSERT_NE(visit, nullptr) << r.out;
+  EXPECT_EQ(visit->subject.id, kKayaniId);
+  EXPECT_EQ(visit->subject.name, "Ashfaq Parvez Kayani");
+  EXPECT_EQ(visit->object.id, "Location:moscow");
+  EXPECT_EQ(visit->object.label, "Location");
+  EXPECT_DOUBLE_EQ(visit->confidence, 0.99);
+  EXPECT_EQ(visit->valid_from, "2012-10-03");
+  EXPECT_FALSE(visit->valid_to.has_value()) << *visit->valid_to;
+  ASSERT_EQ(visit->sources.size(), 2u) << r.out;
+  std::map<std::string, std::optional<std::string>> outlet_of;
+  for (const auto& s : visit->sources) outlet_of[s.doc] = s.outlet;
+  EXPECT_EQ(outlet_of[std::string(kHinduDoc)], "The Hindu");
+  EXPECT_EQ(outlet_of[std::string(kDawnDoc)], "Dawn");
+  for (const auto& s : visit->sources) EXPECT_EQ(s.published, "2012-10-04");
+  EXPECT_EQ(visit->props.count("purpose"), 1u) << r.out;
+  EXPECT_EQ(visit->props.at("purpose"), "defence cooperation");
+
+  const FactJson* office = FindFact(facts, "HOLDS_OFFICE", "Pakistan");
+  ASSERT_NE(office, nullptr) << r.out;
+  EXPECT_DOUBLE_EQ(office->confidence, 1.0);
+  EXPECT_FALSE(office->valid_from.has_value()) << *office->valid_from;
+  EXPECT_EQ(office->sources.size(), 2u);
+}
+
+TEST_F(CliTest, FactsFindTheSameNodeByAliasOrId) {
+  for (const std::string& ref :
+       std::vector<std::string>{"Kiani", "Ashfaq Pervez Kiani", std::string(kKayaniId)}) {
+    RunResult r = Query({"facts", ref});
+    ASSERT_EQ(r.exit_code, 0) << ref << ": " << r.err;
+    Json j(r.out);
+    ASSERT_TRUE(j.ok()) << r.out;
+    std::optional<dom::element> node = Field(j.root(), "node");
+    ASSERT_TRUE(node.has_value());
+    EXPECT_EQ(ParseNode(*node).id, kKayaniId) << ref;
+    EXPECT_EQ(FactsOf(j).size(), 2u) << ref;
+  }
+}
+
+TEST_F(CliTest, CorroboratedConfidencesAreNoisyOrRoundedTo6Decimals) {
+  RunResult putin = Query({"facts", "Vladimir Putin"});
+  ASSERT_EQ(putin.exit_code, 0) << putin.err;
+  EXPECT_THAT(putin.out, HasSubstr("0.9975"));
+  EXPECT_THAT(putin.out, Not(HasSubstr("0.99749")));
+  Json p(putin.out);
+  ASSERT_TRUE(p.ok()) << putin.out;
+  std::vector<FactJson> putin_facts = FactsOf(p);
+  const FactJson* cancelled = FindFact(putin_facts, "CANCELLED_VISIT", "Pakistan");
+  ASSERT_NE(cancelled, nullptr) << putin.out;
+  EXPECT_EQ(cancelled->confidence, 0.9975);
+  EXPECT_EQ(cancelled->valid_from, "2012-10-02");
+
+  RunResult lavrov = Query({"facts", "Sergey Lavrov"});
+  ASSERT_EQ(lavrov.exit_code, 0) << lavrov.err;
+  EXPECT_THAT(lavrov.out, HasSubstr("0.96"));
+  Json l(lavrov.out);
+  ASSERT_TRUE(l.ok()) << lavrov.out;
+  std::vector<FactJson> lavrov_facts = FactsOf(l);
+  const FactJson* met = FindFact(lavrov_facts, "MET", "Hina Rabbani Khar");
+  ASSERT_NE(met, nullptr) << lavrov.out;
+  EXPECT_EQ(met->confidence, 0.96);
+  EXPECT_EQ(met->sources.size(), 2u);
+
+  RunResult russia = Query({"facts", "Russia", "--predicate", "COOPERATED_MILITARILY"});
+  ASSERT_EQ(russia.exit_code, 0) << russia.err;
+  EXPECT_THAT(russia.out, HasSubstr("0.94"));
+  Json m(russia.out);
+  ASSERT_TRUE(m.ok()) << russia.out;
+  std::vector<FactJson> military = FactsOf(m);
+  ASSERT_EQ(military.size(), 1u) << russia.out;
+  EXPECT_EQ(military[0].confidence, 0.94);
+  EXPECT_EQ(military[0].subject.name, "Russia");
+  EXPECT_EQ(military[0].object.name, "Pakistan");
+  EXPECT_EQ(military[0].sources.size(), 2u);
+}
+
+TEST_F(CliTest, FactsDirectionSplitsAPlainNodesFacts) {
+  // Location:Islamabad: LOCATED_IN Pakistan (out), Lavrov VISITED it (in).
+  std::vector<FactJson> out = Facts("Location:Islamabad", {"--direction", "out"});
+  std::vector<FactJson> in = Facts("Location:Islamabad", {"--direction", "in"});
+  std::vector<FactJson> both = Facts("Location:Islamabad", {"--direction", "both"});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].predicate, "LOCATED_IN");
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].predicate, "VISITED");
+  EXPECT_EQ(both.size(), 2u);
+  EXPECT_EQ(Facts("Location:Islamabad").size(), 2u);  // both is the default
+
+  EXPECT_EQ(Facts("Kiani", {"--direction", "out"}).size(), 2u);
+  EXPECT_EQ(Facts("Kiani", {"--direction", "in"}).size(), 0u);
+}
+
+TEST_F(CliTest, FactsDirectionOnPakistanFollowsSymmetricPredicatesBothWays) {
+  // expected.md: 13 facts have Pakistan at one end. As subject: PARTICIPANT_IN
+  // the summit, COOPERATED_DIPLOMATICALLY India; as object the other 11, three
+  // of them Russia's symmetric COOPERATED_* facts. cli.md: "a symmetric
+  // predicate is followed both ways" (predicates.tsv: symmetric = yes).
+  const std::set<std::string> symmetric = {"COOPERATED_DIPLOMATICALLY", "COOPERATED_ECONOMICALLY",
+                                           "COOPERATED_MILITARILY", "MET"};
+  std::vector<FactJson> both = Facts("Pakistan", {"--direction", "both"});
+  std::vector<FactJson> out = Facts("Pakistan", {"--direction", "out"});
+  std::vector<FactJson> in = Facts("Pakistan", {"--direction", "in"});
+  EXPECT_EQ(both.size(), 13u);
+  EXPECT_EQ(Facts("Pakistan").size(), 13u);
+
+  int as_subject = 0, as_object = 0;
+  for (const auto& f : both) {
+    as_subject += f.subject.name == "Pakistan";
+    as_object += f.object.name == "Pakistan";
+  }
+  EXPECT_EQ(as_subject, 2);
+  EXPECT_EQ(as_object, 11);
+
+  for (const auto& f : out) {
+    EXPECT_TRUE(f.subject.name == "Pakistan" || symmetric.count(f.predicate))
+        << "out: " << f.subject.name << " " << f.predicate << " " << f.object.name;
+  }
+  for (const auto& f : in) {
+    EXPECT_TRUE(f.object.name == "Pakistan" || symmetric.count(f.predicate))
+        << "in: " << f.subject.name << " " << f.predicate << " " << f.object.name;
+  }
+  // out: the 2 as subject + Russia COOPERATED_{MILITARILY,ECONOMICALLY,
+  // DIPLOMATICALLY} Pakistan; in: the 11 as object + Pakistan
+  // COOPERATED_DIPLOMATICALLY India.
+  EXPECT_EQ(out.size(), 5u);
+  EXPECT_EQ(in.size(), 12u);
+}
+
+TEST_F(CliTest, FactsPredicateFilter) {
+  std::vector<FactJson> offices = Facts("Pakistan", {"--predicate", "HOLDS_OFFICE"});
+  ASSERT_EQ(offices.size(), 4u);
+  std::set<std::string> holders;
+  for (const auto& f : offices) {
+    EXPECT_EQ(f.predicate, "HOLDS_OFFICE");
+    holders.insert(f.subject.name);
+  }
+  EXPECT_EQ(holders, (std::set<std::string>{"Hina Rabbani Khar", "Raja Pervez Ashraf",
+                                            "Asif Ali Zardari", "Ashfaq Parvez Kayani"}));
+  // --predicate is repeatable.
+  EXPECT_EQ(Facts("Pakistan", {"--predicate", "HOLDS_OFFICE", "--predicate", "MEMBER_OF"}).size(),
+            5u);
+  EXPECT_EQ(Facts("Pakistan", {"--predicate", "ATTACKED"}).size(), 0u);
+}
+
+TEST_F(CliTest, FactsDateWindow) {
+  // Lavrov on 2012-10-04: all but Khar's invitation (2012-01-01..2012-09-30);
+  // his undated HOLDS_OFFICE is valid at all times.
+  std::vector<FactJson> day =
+      Facts("Sergey Lavrov", {"--from", "2012-10-04", "--to", "2012-10-04"});
+  std::multiset<std::string> predicates;
+  for (const auto& f : day) predicates.insert(f.predicate);
+  EXPECT_EQ(predicates, (std::multiset<std::string>{"HOLDS_OFFICE", "VISITED", "MET", "MET",
+                                                    "STATED", "PRAISED"}));
+  EXPECT_EQ(Facts("Sergey Lavrov").size(), 7u);
+
+  // Pakistan up to 2012-09-30: the 6 undated facts and the economic
+  // cooperation valid from 2012-01-01.
+  std::vector<FactJson> before = Facts("Pakistan", {"--to", "2012-09-30"});
+  EXPECT_EQ(before.size(), 7u);
+  for (const auto& f : before) {
+    EXPECT_TRUE(!f.valid_from || *f.valid_from <= "2012-09-30") << f.predicate;
+  }
+}
+
+TEST_F(CliTest, FactsMinConfidence) {
+  // Pakistan: the 6 structural facts (1.0) and Putin's cancelled visit (0.9975).
+  std::vector<FactJson> sure = Facts("Pakistan", {"--min-confidence", "0.95"});
+  EXPECT_EQ(sure.size(), 7u);
+  for (const auto& f : sure) EXPECT_GE(f.confidence, 0.95) << f.predicate;
+  EXPECT_NE(FindFact(sure, "CANCELLED_VISIT", "Pakistan"), nullptr);
+  EXPECT_EQ(Facts("Pakistan", {"--min-confidence", "0"}).size(), 13u);
+}
+
+TEST_F(CliTest, FactsLabelFilter) {
+  // Pakistan's facts with a Person at the other end: four office holders,
+  // Putin's cancelled visit and Lavrov's praise.
+  std::vector<FactJson> people = Facts("Pakistan", {"--label", "Person"});
+  EXPECT_EQ(people.size(), 6u);
+  for (const auto& f : people) {
+    const NodeJson& other = f.subject.name == "Pakistan" ? f.object : f.subject;
+    EXPECT_EQ(other.label, "Person") << other.name;
+  }
+}
+
+// ---------------------------------------------------------------- errors
+
+TEST_F(CliTest, FactsOfAnAmbiguousNameExits5AndListsTheCandidates) {
+  RunResult r = Query({"facts", "Moscow"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::optional<dom::element> error = Field(j.root(), "error");
+  ASSERT_TRUE(error.has_value()) << r.out;
+  EXPECT_EQ(Str(*error, "code"), "AMBIGUOUS");
+  const std::string message = Str(*error, "message");
+  EXPECT_FALSE(message.empty());
+  EXPECT_THAT(r.err, HasSubstr(message));
+  std::vector<NodeJson> candidates;
+  for (dom::element c : Arr(*error, "candidates")) candidates.push_back(ParseNode(c));
+  EXPECT_THAT(IdsOf(candidates), UnorderedElementsAre("Country:russia", "Location:moscow"));
+  for (const auto& c : candidates) {
+    EXPECT_FALSE(c.label.empty());
+    EXPECT_FALSE(c.name.empty());
+  }
+  // cli.md: "the message and JSON list the candidates".
+  EXPECT_THAT(Lower(message), HasSubstr("russia")) << message;
+  EXPECT_THAT(Lower(message), HasSubstr("location")) << message;
+}
+
+TEST_F(CliTest, FactsOfAnUnknownNodeExits4) {
+  RunResult r = Query({"facts", "Nobody"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::optional<dom::element> error = Field(j.root(), "error");
+  ASSERT_TRUE(error.has_value()) << r.out;
+  EXPECT_EQ(Str(*error, "code"), "NOT_FOUND");
+  const std::string message = Str(*error, "message");
+  EXPECT_THAT(message, HasSubstr("Nobody"));
+  EXPECT_THAT(r.err, HasSubstr(message));
+}
+
+TEST_F(CliTest, MalformedDateExits3) {
+  RunResult r = Query({"facts", "Pakistan", "--from", "2012-13-01"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("2012-13-01"));
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_TRUE(Field(j.root(), "error").has_value());
+}
+
+TEST_F(CliTest, MalformedConfidenceExits3) {
+  RunResult r = Query({"facts", "Pakistan", "--min-confidence", "abc"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("abc"));
+}
+
+TEST_F(CliTest, UnknownFlagExits2) {
+  RunResult r = Query({"facts", "Pakistan", "--bogus"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--bogus"));
+}
+
+TEST_F(CliTest, MissingArgumentExits2) {
+  EXPECT_EQ(Query({"facts"}).exit_code, 2);
+  EXPECT_EQ(Query({"find"}).exit_code, 2);
+  EXPECT_EQ(RunDyad({"load"}).exit_code, 2);
+}
+
+TEST_F(CliTest, NoSubcommandExits2) {
+  EXPECT_EQ(RunDyad({}).exit_code, 2);
+  EXPECT_EQ(RunDyad({"--db", SeededDb()}).exit_code, 2);
+}
+
+TEST_F(CliTest, UnknownSubcommandExits2) { EXPECT_EQ(Query({"frobnicate"}).exit_code, 2); }
+
+TEST_F(CliTest, HelpOnEveryCommandExits0WithUsage) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"--help"}, {"load", "--help"}, {"find", "--help"}, {"facts", "--help"}, {"stats", "--help"}};
+  for (const auto& args : commands) {
+    RunResult r = RunDyad(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_THAT(Lower(r.out + r.err), HasSubstr("usage")) << args[0];
+  }
+  EXPECT_THAT(RunDyad({"facts", "--help"}).out, HasSubstr("--min-confidence"));
+  EXPECT_THAT(RunDyad({"load", "--help"}).out, HasSubstr("--skip-bad"));
+}
+
+TEST_F(CliTest, MissingStoreExits1) {
+  TempDir dir;
+  const fs::path missing = dir / "no-store-here";
+  RunResult r = RunDyad({"stats", "--db", missing.string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no dyad store"));
+  EXPECT_FALSE(fs::exists(missing)) << "a reading command must not create a store";
+}
+
+TEST_F(CliTest, DirectoryWithOtherFilesIsNotAStore) {
+  TempDir dir;
+  WriteFile(dir / "notes.txt", "my notes\n");
+  RunResult r = RunDyad({"stats", "--db", dir.path().string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("not a dyad store"));
+  // Loading there is refused too, and the file is left alone.
+  RunResult load = RunDyad({"load", "--db", dir.path().string(), SeedFacts().string()});
+  EXPECT_EQ(load.exit_code, 1) << load.out << load.err;
+  EXPECT_EQ(ReadFile(dir / "notes.txt"), "my notes\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST_F(CliTest, GlobalFlagsGoBeforeOrAfterTheSubcommand) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--db", SeededDb(), "--format", "json", "stats"},
+           {"stats", "--db", SeededDb(), "--format", "json"},
+           {"--format", "json", "stats", "--db", SeededDb()},
+       }) {
+    RunResult r = RunDyad(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    Json j(r.out);
+    ASSERT_TRUE(j.ok()) << r.out;
+    EXPECT_EQ(Int(j.root(), "nodes"), 19) << args[0];
+  }
+  RunResult find = RunDyad({"--db", SeededDb(), "find", "Kiani", "--format", "json"});
+  EXPECT_EQ(find.exit_code, 0) << find.err;
+}
+
+TEST_F(CliTest, DyadDbEnvironmentVariableGivesTheStore) {
+  struct EnvGuard {
+    explicit EnvGuard(const std::string& value) { ::setenv("DYAD_DB", value.c_str(), 1); }
+    ~EnvGuard() { ::unsetenv("DYAD_DB"); }
+  } env(SeededDb());
+  RunResult r = RunDyad({"stats", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ(Int(j.root(), "facts"), 27);
+  RunResult find = RunDyad({"find", "ISPR", "--format", "json"});
+  EXPECT_EQ(find.exit_code, 0) << find.err;
+}
+
+// A `dyad load` reading its stdin from a FIFO the test holds open, so it keeps
+// the store open until the test closes the FIFO.
+class BackgroundLoad {
+ public:
+  BackgroundLoad(const TempDir& dir, const fs::path& db) : dir_(dir), fifo_(dir / "stdin") {
+    if (::mkfifo(fifo_.c_str(), 0600) != 0) {
+      ADD_FAILURE() << "mkfifo failed";
+      return;
+    }
+    auto q = [](const fs::path& p) { return ShellQuote(p.string()); };
+    const std::string cmd = "( " + ShellQuote(DYAD_BINARY) + " load --db " + q(db) +
+                            " - --format json <" + q(fifo_) + " >" + q(dir_ / "out") + " 2>" +
+                            q(dir_ / "err") + "; echo $? >" + q(dir_ / "rc.tmp") + "; mv " +
+                            q(dir_ / "rc.tmp") + " " + q(dir_ / "rc") + " ) >/dev/null 2>&1 &";
+    if (std::system(cmd.c_str()) != 0) {
+      ADD_FAILURE() << "cannot start " << cmd;
+      return;
+    }
+    launched_ = true;
+    // The writer's open fails with ENXIO until the loader has the FIFO open
+    // for reading.
+    for (int i = 0; i < 600 && fd_ < 0; ++i) {
+      fd_ = ::open(fifo_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd_ < 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (fd_ < 0) {
+      ADD_FAILURE() << "the background load never opened its stdin";
+      return;
+    }
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+  }
+  ~BackgroundLoad() { Finish(); }
+  BackgroundLoad(const BackgroundLoad&) = delete;
+  BackgroundLoad& operator=(const BackgroundLoad&) = delete;
+
+  bool started() const { return fd_ >= 0; }
+
+  void Write(std::string_view text) {
+    while (fd_ >= 0 && !text.empty()) {
+      ssize_t n = ::write(fd_, text.data(), text.size());
+      if (n <= 0) break;
+      text.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+
+  // Closes the loader's stdin and waits (up to a minute) for it to exit;
+  // returns its exit code, or -1.
+  int Finish() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    if (!launched_) return exit_code_;
+    launched_ = false;
+    for (int i = 0; i < 1200; ++i) {
+      if (fs::exists(dir_ / "rc")) {
+        exit_code_ = std::atoi(ReadFile(dir_ / "rc").c_str());
+        return exit_code_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "the background load did not finish: " << err();
+    return exit_code_;
+  }
+
+  std::string out() const { return ReadFile(dir_ / "out"); }
+  std::string err() const { return ReadFile(dir_ / "err"); }
+
+ private:
+  const TempDir& dir_;
+  fs::path fifo_;
+  int fd_ = -1;
+  bool launched_ = false;
+  int exit_code_ = -1;
+};
+
+// True once some process holds a POSIX lock on `lock_file` (RocksDB's LOCK).
+bool LockedByAnotherProcess(const fs::path& lock_file) {
+  int fd = ::open(lock_file.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock fl = {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  bool locked = ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  ::close(fd);
+  return locked;
+}
+
+TEST_F(CliTest, SecondProcessOnAnOpenStoreFailsWithInUse) {
+  TempDir dir;
+  const fs::path db = dir / "db";
+  // A store that exists, so the second process meets a complete one that is
+  // merely open (not one still being created).
+  ASSERT_EQ(RunDyad({"load", "--db", db.string(), SeedFacts().string()}).exit_code, 0);
+  BackgroundLoad load(dir, db);
+  ASSERT_TRUE(load.started());
+  // Wait until the loader holds the store's LOCK (at most 30 s), then give
+  // its open a moment to finish.
+  for (int i = 0; i < 600 && !LockedByAnotherProcess(db / "LOCK"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  RunResult r = RunDyad({"stats", "--db", db.string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("in use"));
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::optional<dom::element> error = Field(j.root(), "error");
+  ASSERT_TRUE(error.has_value()) << r.out;
+  EXPECT_THAT(Str(*error, "message"), HasSubstr("in use"));
+
+  // The first process is unaffected: it loads what it reads, then lets go.
+  load.Write(ReadFile(SeedFacts()));
+  EXPECT_EQ(load.Finish(), 0) << load.err();
+  Json summary(load.out());
+  ASSERT_TRUE(summary.ok()) << load.out();
+  EXPECT_EQ(Int(summary.root(), "facts_unchanged"), 34);
+  RunResult after = RunDyad({"stats", "--db", db.string(), "--format", "json"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+}
+
+// ---------------------------------------------------------------- tables
+
+TEST_F(CliTest, TableFormatIsTextForPeople) {
+  RunResult find = RunDyad({"find", "Kiani", "--db", SeededDb(), "--format", "table"});
+  EXPECT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_THAT(find.out, HasSubstr("Ashfaq Parvez Kayani"));
+  EXPECT_THAT(find.out, Not(HasSubstr("{")));
+
+  RunResult facts = RunDyad({"facts", "Kiani", "--db", SeededDb(), "--format", "table"});
+  EXPECT_EQ(facts.exit_code, 0) << facts.err;
+  EXPECT_THAT(facts.out, HasSubstr("Ashfaq Parvez Kayani"));
+  EXPECT_THAT(facts.out, HasSubstr("Moscow"));
+  EXPECT_THAT(facts.out, HasSubstr("VISITED"));
+  EXPECT_THAT(facts.out, Not(HasSubstr("{")));
+
+  RunResult stats = RunDyad({"stats", "--db", SeededDb(), "--format", "table"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_THAT(stats.out, HasSubstr("19"));
+  EXPECT_THAT(stats.out, HasSubstr("HOLDS_OFFICE"));
+  EXPECT_THAT(stats.out, HasSubstr("Person"));
+  EXPECT_THAT(stats.out, Not(HasSubstr("{")));
+}
+
+}  // namespace
+}  // namespace dyad::testing
