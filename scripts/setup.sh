@@ -10,7 +10,7 @@ packages=(
   libboost-graph-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsimdjson-dev libutf8proc-dev libcli11-dev libfmt-dev
+  libsimdjson-dev libutf8proc-dev libcli11-dev libfmt-dev libjemalloc-dev libabsl-dev
   clang-format time
 )
 

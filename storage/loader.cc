@@ -1,5 +1,9 @@
 #include "storage/loader.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <absl/container/node_hash_map.h>
+#include <absl/hash/hash.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <rocksdb/db.h>
@@ -157,12 +161,12 @@ class Loader::Impl {
  private:
   // Everything a chunk changes, applied to the store only by Commit().
   struct Chunk {
-    std::unordered_map<NodeId, dyad::v1::NodeRecord> nodes;
-    std::unordered_map<std::string, NodeId> names;                // NameKey -> node
-    std::unordered_map<std::string, NodeId> ids;                  // external id -> node
-    std::unordered_map<std::string, dyad::v1::EdgeRecord> edges;  // out key -> record
-    std::unordered_map<std::string, dyad::v1::DocRecord> docs;
-    std::unordered_map<std::string, NodeId> resolved;  // raw (label, name) -> node
+    absl::flat_hash_map<NodeId, dyad::v1::NodeRecord> nodes;
+    absl::flat_hash_map<std::string, NodeId> names;                // NameKey -> node
+    absl::flat_hash_map<std::string, NodeId> ids;                  // external id -> node
+    absl::node_hash_map<std::string, dyad::v1::EdgeRecord> edges;  // out key -> record
+    absl::flat_hash_map<std::string, dyad::v1::DocRecord> docs;
+    absl::flat_hash_map<std::string, NodeId> resolved;  // raw (label, name) -> node
     std::vector<std::string> new_labels, new_predicates;
     NodeId next_node_id = 0;
     uint64_t nodes_added = 0, facts_added_total = 0, docs_added = 0;
@@ -204,8 +208,13 @@ class Loader::Impl {
   LoadOptions options_;
   Chunk chunk_;
   // Caches of committed state, valid for this load (the write lock is held).
-  std::unordered_map<std::string, NodeId> resolved_;
-  std::unordered_set<std::string> known_docs_;
+  absl::flat_hash_map<std::string, NodeId> resolved_;
+  absl::flat_hash_set<std::string> known_docs_;
+  // Hashes of the facts this load committed, used instead of a RocksDB
+  // read per fact while the store had no facts when the load began: a fact
+  // not in the set cannot exist; one in it (or a hash collision) is read.
+  bool store_was_empty_ = false;
+  absl::flat_hash_set<uint64_t> committed_facts_;
   uint64_t ingest_seq_ = 0;
 };
 
@@ -473,7 +482,7 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
   if (auto it = chunk_.edges.find(key); it != chunk_.edges.end()) {
     rec = &it->second;
     exists = true;
-  } else {
+  } else if (!store_was_empty_ || committed_facts_.contains(absl::HashOf(key))) {
     std::string value;
     Status st = store_.Get(Column::kOut, key, &value);
     if (st.ok()) {
@@ -604,6 +613,9 @@ Status Loader::Impl::Commit() {
     store_.counters_ = std::move(next);
   }
   for (auto& [k, v] : chunk_.resolved) resolved_.emplace(k, v);
+  if (store_was_empty_) {
+    for (const auto& [key, rec] : chunk_.edges) committed_facts_.insert(absl::HashOf(key));
+  }
   for (auto& [k, v] : chunk_.docs) known_docs_.insert(k);
   return Status::OK();
 }
@@ -797,6 +809,7 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
     }
   }
   StartChunk();
+  store_was_empty_ = store_.GetStats().facts == 0;
   Status first_bad;
 
   std::vector<LoadInput> owned = inputs;
