@@ -106,8 +106,6 @@ int Fail(const GlobalFlags& g, const Status& status, const Store* store = nullpt
 }
 
 Result<std::unique_ptr<Store>> OpenStore(const GlobalFlags& g, bool create) {
-  if (g.db.empty())
-    return Status::InvalidArgument("--db: no store given (use --db DIR or set DYAD_DB)");
   storage::StoreOptions options;
   options.create_if_missing = create;
   return Store::Open(g.db, options);
@@ -124,7 +122,7 @@ class ProgressLine {
     if (!enabled_ || p.seconds - last_ < 0.25) return;
     last_ = p.seconds;
     shown_ = true;
-    double rate = p.seconds > 0 ? static_cast<double>(p.lines) / p.seconds : 0;
+    double rate = p.seconds > 0 ? static_cast<double>(p.facts) / p.seconds : 0;
     std::string eta;
     if (p.bytes_total > 0 && p.bytes_read > 0) {
       double left =
@@ -133,7 +131,7 @@ class ProgressLine {
           "  {:.0f}%  ETA {:.0f} s",
           100.0 * static_cast<double>(p.bytes_read) / static_cast<double>(p.bytes_total), left);
     }
-    std::fprintf(stderr, "\r%llu lines  %.0f lines/s%s   ",
+    std::fprintf(stderr, "\r%llu lines  %.0f facts/s%s   ",
                  static_cast<unsigned long long>(p.lines), rate, eta.c_str());
     std::fflush(stderr);
   }
@@ -200,8 +198,9 @@ int RunFind(const GlobalFlags& g, std::string name, std::string label) {
   if (!label.empty()) scope = label;
   Result<std::vector<storage::NodeId>> ids = (*store)->FindByName(name, scope);
   if (!ids.ok()) return Fail(g, ids.status().WithContext("NAME"));
-  if (ids->empty()) {
-    // An external id is a name too ("Person:ashfaq-parvez-kayani").
+  if (ids->empty() && label.empty()) {
+    // An external id is a name too ("Q159"; "Person:ashfaq-parvez-kayani"
+    // is also Label:Name). With --label, only that label's names count.
     Result<storage::NodeId> by_id = (*store)->Resolve(name);
     if (by_id.ok()) ids->push_back(*by_id);
   }
@@ -316,6 +315,14 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (g.db.empty()) {
+    std::cerr << "dyad: --db: no store given (use --db DIR or set DYAD_DB)\n";
+    return kExitUsage;
+  }
+  if (!g.predicates.empty()) {  // a bad vocabulary fails every command, not only those using it
+    Result<graph::Vocabulary> vocabulary = LoadVocabulary(g);
+    if (!vocabulary.ok()) return Fail(g, vocabulary.status());
   }
   if (*load) return RunLoad(g, files, skip_bad, sync, batch);
   if (*find) return RunFind(g, name, label);

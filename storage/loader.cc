@@ -2,7 +2,6 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
-#include <absl/container/node_hash_map.h>
 #include <absl/hash/hash.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -162,9 +161,12 @@ class Loader::Impl {
   // Everything a chunk changes, applied to the store only by Commit().
   struct Chunk {
     absl::flat_hash_map<NodeId, dyad::v1::NodeRecord> nodes;
-    absl::flat_hash_map<std::string, NodeId> names;                // NameKey -> node
-    absl::flat_hash_map<std::string, NodeId> ids;                  // external id -> node
-    absl::node_hash_map<std::string, dyad::v1::EdgeRecord> edges;  // out key -> record
+    absl::flat_hash_map<std::string, NodeId> names;  // NameKey -> node
+    absl::flat_hash_map<std::string, NodeId> ids;    // external id -> node
+    // Edge records live on the arena: a chunk's millions of small protobuf
+    // allocations are freed at once when the next chunk starts.
+    std::unique_ptr<google::protobuf::Arena> arena = std::make_unique<google::protobuf::Arena>();
+    absl::flat_hash_map<std::string, dyad::v1::EdgeRecord*> edges;  // out key -> record
     absl::flat_hash_map<std::string, dyad::v1::DocRecord> docs;
     absl::flat_hash_map<std::string, NodeId> resolved;  // raw (label, name) -> node
     std::vector<std::string> new_labels, new_predicates;
@@ -477,19 +479,18 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
   std::string key = EdgeKey(s, p, o, f.valid_from);
 
   dyad::v1::EdgeRecord* rec = nullptr;
-  dyad::v1::EdgeRecord loaded;
   bool exists = false;
   if (auto it = chunk_.edges.find(key); it != chunk_.edges.end()) {
-    rec = &it->second;
+    rec = it->second;
     exists = true;
   } else if (!store_was_empty_ || committed_facts_.contains(absl::HashOf(key))) {
     std::string value;
     Status st = store_.Get(Column::kOut, key, &value);
     if (st.ok()) {
-      if (!loaded.ParseFromString(value))
+      rec = google::protobuf::Arena::CreateMessage<dyad::v1::EdgeRecord>(chunk_.arena.get());
+      if (!rec->ParseFromString(value))
         DYAD_STORE_CHECK(Status::Corruption("a fact cannot be decoded"));
       exists = true;
-      rec = &loaded;
     } else if (!st.IsNotFound()) {
       DYAD_STORE_CHECK(st);
     }
@@ -502,9 +503,10 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
       }
     }
   }
-  dyad::v1::EdgeRecord& target = chunk_.edges[key];
-  if (rec == &loaded) target = std::move(loaded);
-  dyad::v1::SourceRecord* src = target.add_sources();
+  if (rec == nullptr)
+    rec = google::protobuf::Arena::CreateMessage<dyad::v1::EdgeRecord>(chunk_.arena.get());
+  chunk_.edges.try_emplace(std::move(key), rec);
+  dyad::v1::SourceRecord* src = rec->add_sources();
   src->set_doc(f.doc);
   src->set_confidence(f.confidence);
   src->set_valid_to(f.valid_to);
@@ -585,8 +587,8 @@ Status Loader::Impl::Commit() {
     DecodeEdgeKey(key, &k);
     col(Column::kIn)
         .emplace_back(EdgeKey(k.to, k.predicate, k.from, k.valid_from),
-                      EncodeEdgeSummary(SummaryOf(rec)));
-    col(Column::kOut).emplace_back(key, rec.SerializeAsString());
+                      EncodeEdgeSummary(SummaryOf(*rec)));
+    col(Column::kOut).emplace_back(key, rec->SerializeAsString());
   }
   for (const auto& [key, rec] : chunk_.docs)
     col(Column::kDocs).emplace_back(key, rec.SerializeAsString());
@@ -644,6 +646,13 @@ Status Loader::Impl::WriteWithIngest(
   if (ingest_seq_ == 0) fs::remove_all(tmp, ec);  // files a killed load left behind
   fs::create_directories(tmp, ec);
   if (ec) return Status::IOError(fmt::format("cannot create {}: {}", tmp.string(), ec.message()));
+  // Ingested files are synced; chunks before this one that went through
+  // the WAL may not be (no --sync). Sync the WAL first, so that after a
+  // power loss no ingested chunk survives an earlier chunk it builds on.
+  if (!options_.sync) {
+    rocksdb::Status synced = store_.db_->FlushWAL(/*sync=*/true);
+    if (!synced.ok()) return Status::IOError("syncing the WAL: " + synced.ToString());
+  }
   std::vector<rocksdb::IngestExternalFileArg> args;
   std::vector<std::string> files;
   auto cleanup = [&] {
@@ -894,6 +903,9 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
     if (options_.on_progress && summary->lines >= next_progress) {
       next_progress = summary->lines + 4096;
       progress.lines = summary->lines;
+      progress.facts = summary->facts_added + summary->facts_corroborated +
+                       summary->facts_unchanged + chunk_.added + chunk_.corroborated +
+                       chunk_.unchanged;
       progress.bytes_read = batch.bytes_read;
       progress.seconds = elapsed();
       options_.on_progress(progress);

@@ -24,6 +24,7 @@ namespace dyad::storage {
 
 struct LoadProgress {
   uint64_t lines = 0;  // records read so far (blank and comment lines aside)
+  uint64_t facts = 0;  // fact records applied so far
   uint64_t bytes_read = 0;
   uint64_t bytes_total = 0;  // 0 when unknown (a pipe)
   double seconds = 0;

@@ -223,9 +223,11 @@ Status Store::LoadMeta() {
   return FromRocks(it->status(), "reading meta");
 }
 
-Status Store::Get(Column c, std::string_view key, std::string* value) const {
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), cf(c), rocksdb::Slice(key.data(), key.size()), value);
+Status Store::Get(Column c, std::string_view key, std::string* value,
+                  const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  rocksdb::Status s = db_->Get(ro, cf(c), rocksdb::Slice(key.data(), key.size()), value);
   if (s.IsNotFound()) return Status::NotFound(std::string(ColumnName(c)));
   return FromRocks(s, fmt::format("reading {}", ColumnName(c)));
 }
@@ -394,7 +396,16 @@ Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) 
   const bool all_in = filter.direction != Direction::kOut;
   const bool any_symmetric = !filter.symmetric_predicates.empty();
   const std::string prefix = NodeKey(node);
+  // One RocksDB snapshot for every read of this query: a chunk ingested
+  // meanwhile lands in several column families, and `in` must not be seen
+  // ahead of `out`.
+  struct Pinned {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Pinned() { db->ReleaseSnapshot(snapshot); }
+  } pinned{db_.get(), db_->GetSnapshot()};
   rocksdb::ReadOptions ro;
+  ro.snapshot = pinned.snapshot;
   if (all_out || any_symmetric) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kOut)));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -422,7 +433,7 @@ Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) 
       if (k.to == node && (all_out || symmetric(k.predicate))) continue;
       std::string out_key = EdgeKey(k.to, k.predicate, k.from, k.valid_from);
       std::string value;
-      Status s = Get(Column::kOut, out_key, &value);
+      Status s = Get(Column::kOut, out_key, &value, pinned.snapshot);
       if (s.IsNotFound()) return Status::Corruption("an in entry has no out entry");
       DYAD_RETURN_IF_ERROR(s);
       DYAD_ASSIGN_OR_RETURN(Fact f, DecodeFact(out_key, value));

@@ -26,6 +26,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Snapshot;
 }  // namespace rocksdb
 
 namespace dyad::storage {
@@ -108,7 +109,9 @@ class Store {
   Store() = default;
   Status LoadMeta();
   rocksdb::ColumnFamilyHandle* cf(Column c) const { return handles_[static_cast<int>(c)]; }
-  Status Get(Column c, std::string_view key, std::string* value) const;  // NotFound if absent
+  // NotFound if absent. `snapshot` (optional) pins the view of a multi-read query.
+  Status Get(Column c, std::string_view key, std::string* value,
+             const rocksdb::Snapshot* snapshot = nullptr) const;
   Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
 
   std::filesystem::path dir_;

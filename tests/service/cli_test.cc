@@ -1031,3 +1031,63 @@ TEST_F(CliTest, TableFormatIsTextForPeople) {
 
 }  // namespace
 }  // namespace dyad::testing
+
+namespace dyad::testing {
+namespace {
+
+TEST_F(CliTest, NoStoreGivenIsAUsageError) {
+  unsetenv("DYAD_DB");
+  RunResult r = RunDyad({"stats", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, ::testing::HasSubstr("--db"));
+}
+
+TEST_F(CliTest, FindWithALabelNeverFallsBackToOtherLabels) {
+  RunResult r = Query({"find", "Kashmir", "--label", "Person"});
+  EXPECT_EQ(r.exit_code, 4) << r.out;
+  EXPECT_EQ(r.out, "{\"matches\":[]}\n");
+}
+
+TEST_F(CliTest, ABadVocabularyFailsEveryCommand) {
+  TempDir dir;
+  WriteFile(dir / "p.tsv", "MET\t040\tlots\tyes\tmeets\n");
+  RunResult r = Query({"stats", "--predicates", (dir / "p.tsv").string()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, ::testing::HasSubstr("p.tsv:1: goldstein:"));
+}
+
+TEST_F(CliTest, AVocabularyWithoutSymmetricPredicatesChangesDirections) {
+  TempDir dir;
+  WriteFile(dir / "p.tsv", "MET\t040\t1.0\tno\tmeets\n");
+  // Lavrov MET Khar: with MET symmetric, Khar's --direction out has it.
+  EXPECT_EQ(Facts("Hina Rabbani Khar", {"--direction", "out", "--predicate", "MET"}).size(), 1u);
+  RunResult r = Query({"facts", "Hina Rabbani Khar", "--direction", "out", "--predicate", "MET",
+                       "--predicates", (dir / "p.tsv").string()});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, ::testing::HasSubstr("\"facts\":[]"));
+}
+
+TEST_F(CliTest, ProgressGoesToATerminalStderrOnlyNeverStdout) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  TempDir dir;
+  // Enough records for a few progress updates.
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    text += "{\"kind\":\"fact\",\"subject\":{\"label\":\"Country\",\"name\":\"A" +
+            std::to_string(i % 97) +
+            "\"},\"predicate\":\"MET\",\"object\":{\"label\":\"Country\",\"name\":\"B" +
+            std::to_string(i) + "\"},\"source\":{\"doc\":\"d\"}}\n";
+  }
+  WriteFile(dir / "f.jsonl", text);
+  // script(1) gives the process a terminal; stdout goes to a file.
+  std::string cmd = "script -qec \"" + std::string(DYAD_BINARY) + " load --db " +
+                    (dir / "db").string() + " " + (dir / "f.jsonl").string() + " --format json > " +
+                    (dir / "out").string() + "\" /dev/null > " + (dir / "tty").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_THAT(ReadFile(dir / "tty"), ::testing::HasSubstr("facts/s"));
+  EXPECT_THAT(ReadFile(dir / "out"), ::testing::StartsWith("{\"lines\":20000,"));
+  EXPECT_THAT(ReadFile(dir / "out"), ::testing::Not(::testing::HasSubstr("facts/s")));
+}
+
+}  // namespace
+}  // namespace dyad::testing
