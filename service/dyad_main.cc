@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,7 +39,7 @@ struct FilterFlags {
   std::string direction = "both";
   std::vector<std::string> predicates;
   std::vector<std::string> labels;
-  std::string from, to, min_confidence;
+  std::string from, to, min_confidence, timeout;
 
   void AddTo(CLI::App* cmd) {
     cmd->add_option("--direction", direction,
@@ -51,7 +52,13 @@ struct FilterFlags {
     cmd->add_option("--to", to, "Facts valid at any point on or before this date (YYYY-MM-DD)");
     cmd->add_option("--min-confidence", min_confidence,
                     "Facts with at least this confidence, in [0, 1]");
+    cmd->add_option(
+        "--timeout", timeout,
+        "Stop after this many milliseconds and answer what was found, marked truncated");
   }
+
+  // Set by ToFilter(); the deadline itself starts when the query does.
+  mutable std::optional<long long> timeout_ms;
 
   Result<storage::FactFilter> ToFilter(const graph::Vocabulary& vocabulary) const {
     storage::FactFilter f;
@@ -83,6 +90,16 @@ struct FilterFlags {
             fmt::format("--min-confidence: \"{}\" is not a number in [0, 1]", min_confidence));
       }
       f.min_confidence = c;
+    }
+    if (!timeout.empty()) {
+      char* end = nullptr;
+      errno = 0;
+      long long ms = std::strtoll(timeout.c_str(), &end, 10);
+      if (errno != 0 || end == timeout.c_str() || *end != '\0' || ms < 0) {
+        return Status::InvalidArgument(
+            fmt::format("--timeout: \"{}\" is not a number of milliseconds", timeout));
+      }
+      timeout_ms = ms;
     }
     return f;
   }
@@ -241,7 +258,11 @@ int RunFacts(const GlobalFlags& g, const std::string& node_ref, const FilterFlag
   if (!id.ok()) return Fail(g, id.status(), &st);
   Result<storage::Node> node = st.GetNode(*id);
   if (!node.ok()) return Fail(g, node.status());
-  Result<std::vector<storage::Fact>> facts = st.FactsOf(*id, *filter);
+  if (flags.timeout_ms) {
+    filter->deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(*flags.timeout_ms);
+  }
+  Result<storage::FactList> facts = st.FactsOf(*id, *filter);
   if (!facts.ok()) return Fail(g, facts.status());
   std::vector<FactView> views;
   std::unordered_map<storage::NodeId, storage::Node> nodes;
@@ -251,14 +272,15 @@ int RunFacts(const GlobalFlags& g, const std::string& node_ref, const FilterFlag
     nodes.emplace(nid, n);
     return n;
   };
-  for (auto& f : *facts) {
+  for (auto& f : facts->facts) {
     Result<storage::Node> s = node_of(f.subject);
     Result<storage::Node> o = node_of(f.object);
     if (!s.ok()) return Fail(g, s.status());
     if (!o.ok()) return Fail(g, o.status());
     views.push_back({std::move(f), std::move(*s), std::move(*o)});
   }
-  std::cout << (g.json() ? FactsJson(*node, views) + "\n" : FactsTable(*node, views));
+  std::cout << (g.json() ? FactsJson(*node, views, facts->truncated) + "\n"
+                         : FactsTable(*node, views, facts->truncated));
   return kExitOk;
 }
 

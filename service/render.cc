@@ -209,19 +209,22 @@ std::string FindTable(const std::vector<storage::Node>& matches) {
   return Table({"ID", "LABEL", "NAME", "ALIASES"}, rows);
 }
 
-std::string FactsJson(const storage::Node& node, const std::vector<FactView>& facts) {
+std::string FactsJson(const storage::Node& node, const std::vector<FactView>& facts,
+                      bool truncated) {
   JsonWriter w;
   w.BeginObject().Key("node");
   WriteNode(w, node);
   w.Key("facts").BeginArray();
   for (const auto& f : facts) WriteFact(w, f);
-  w.EndArray().EndObject();
+  w.EndArray().Key("truncated").Bool(truncated).EndObject();
   return w.str();
 }
 
-std::string FactsTable(const storage::Node& node, const std::vector<FactView>& facts) {
-  std::string out = fmt::format("{} ({}), {} fact{}\n", node.name, node.external_id, facts.size(),
-                                facts.size() == 1 ? "" : "s");
+std::string FactsTable(const storage::Node& node, const std::vector<FactView>& facts,
+                       bool truncated) {
+  std::string out =
+      fmt::format("{} ({}), {} fact{}{}\n", node.name, node.external_id, facts.size(),
+                  facts.size() == 1 ? "" : "s", truncated ? " (truncated: --timeout ran out)" : "");
   std::vector<std::vector<std::string>> rows;
   for (const auto& v : facts) {
     std::vector<std::string> docs;

@@ -28,9 +28,12 @@ std::string LoadSummaryTable(const storage::LoadSummary& summary);
 std::string FindJson(const std::vector<storage::Node>& matches);
 std::string FindTable(const std::vector<storage::Node>& matches);
 
-// `facts`: {"node": node, "facts": [fact...]}.
-std::string FactsJson(const storage::Node& node, const std::vector<FactView>& facts);
-std::string FactsTable(const storage::Node& node, const std::vector<FactView>& facts);
+// `facts`: {"node": node, "facts": [fact...], "truncated": false}; truncated
+// when --timeout ran out (cli.md: the answer so far, exit 0).
+std::string FactsJson(const storage::Node& node, const std::vector<FactView>& facts,
+                      bool truncated);
+std::string FactsTable(const storage::Node& node, const std::vector<FactView>& facts,
+                       bool truncated);
 
 std::string StatsJson(const storage::Stats& stats);
 std::string StatsTable(const storage::Stats& stats);

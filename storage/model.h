@@ -3,6 +3,7 @@
 // holding one never pins anything in the store.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -66,6 +67,22 @@ struct FactFilter {
   DayCode from = kOpenDay;
   DayCode to = kOpenDay;
   double min_confidence = 0.0;
+  // A limit, not a filter: when it passes, the query stops and returns what
+  // it found with `truncated` set. Default: none
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+// Facts of one node, and whether a limit cut the list short.
+struct FactList {
+  std::vector<Fact> facts;
+  bool truncated = false;
+
+  // A FactList reads as the range of its facts.
+  auto begin() const { return facts.begin(); }
+  auto end() const { return facts.end(); }
+  size_t size() const { return facts.size(); }
+  bool empty() const { return facts.empty(); }
+  const Fact& front() const { return facts.front(); }
 };
 
 // True if the fact's validity [valid_from, valid_to] meets [from, to].

@@ -360,7 +360,7 @@ Result<Fact> Store::DecodeFact(std::string_view out_key, std::string_view out_va
   return f;
 }
 
-Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) const {
+Result<FactList> Store::FactsOf(NodeId node, const FactFilter& filter) const {
   DYAD_ASSIGN_OR_RETURN(Node self, GetNode(node));
   (void)self;
   std::vector<Fact> facts;
@@ -372,6 +372,11 @@ Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) 
     names[id] = n.name;
     labels[id] = n.label;
     return Status::OK();
+  };
+  bool truncated = false;
+  auto out_of_time = [&] {
+    if (filter.deadline && std::chrono::steady_clock::now() >= *filter.deadline) truncated = true;
+    return truncated;
   };
   auto passes = [&](const Fact& f, NodeId other) {
     if (!filter.predicates.empty() && std::find(filter.predicates.begin(), filter.predicates.end(),
@@ -408,7 +413,8 @@ Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) 
   ro.snapshot = pinned.snapshot;
   if (all_out || any_symmetric) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kOut)));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && !out_of_time();
+         it->Next()) {
       std::string_view key(it->key().data(), it->key().size());
       EdgeKeyParts k;
       if (!DecodeEdgeKey(key, &k)) return Status::Corruption("an out key has a bad size");
@@ -420,9 +426,10 @@ Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) 
     }
     DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning out"));
   }
-  if (all_in || any_symmetric) {
+  if ((all_in || any_symmetric) && !truncated) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kIn)));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && !out_of_time();
+         it->Next()) {
       EdgeKeyParts k;
       if (!DecodeEdgeKey(std::string_view(it->key().data(), it->key().size()), &k)) {
         return Status::Corruption("an in key has a bad size");
@@ -448,7 +455,7 @@ Result<std::vector<Fact>> Store::FactsOf(NodeId node, const FactFilter& filter) 
                     a.valid_from) < std::tie(names[b.subject], b.subject, b.predicate,
                                              names[b.object], b.object, b.valid_from);
   });
-  return facts;
+  return FactList{std::move(facts), truncated};
 }
 
 Stats Store::GetStats() const {

@@ -75,8 +75,10 @@ class Store {
   Result<NodeId> Resolve(std::string_view ref) const;
 
   // The facts with `node` at one end that pass `filter`, ordered by subject
-  // name, predicate, object name, valid_from. NotFound if `node` is unknown.
-  Result<std::vector<Fact>> FactsOf(NodeId node, const FactFilter& filter) const;
+  // name, predicate, object name, valid_from. When filter.deadline passes
+  // first, the facts found so far with truncated = true. NotFound if `node`
+  // is unknown.
+  Result<FactList> FactsOf(NodeId node, const FactFilter& filter) const;
 
   // Counts kept with every committed batch; no scan.
   Stats GetStats() const;

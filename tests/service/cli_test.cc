@@ -1091,3 +1091,28 @@ TEST_F(CliTest, ProgressGoesToATerminalStderrOnlyNeverStdout) {
 
 }  // namespace
 }  // namespace dyad::testing
+
+namespace dyad::testing {
+namespace {
+
+TEST_F(CliTest, FactsTimeoutIsALimitReportedAsTruncated) {
+  RunResult fast = Query({"facts", "Pakistan", "--timeout", "0"});
+  EXPECT_EQ(fast.exit_code, 0) << fast.err;
+  EXPECT_THAT(fast.out, ::testing::HasSubstr("\"truncated\":true"));
+  Json j(fast.out);
+  ASSERT_TRUE(j.ok());
+  EXPECT_TRUE(FactsOf(j).empty());  // a deadline already past stops before the first fact
+
+  RunResult ample = Query({"facts", "Pakistan", "--timeout", "60000"});
+  EXPECT_EQ(ample.exit_code, 0);
+  EXPECT_THAT(ample.out, ::testing::HasSubstr("\"truncated\":false"));
+  Json k(ample.out);
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(FactsOf(k).size(), 13u);
+
+  EXPECT_EQ(Query({"facts", "Pakistan", "--timeout", "soon"}).exit_code, 3);
+  EXPECT_EQ(Query({"facts", "Pakistan", "--timeout", "-5"}).exit_code, 3);
+}
+
+}  // namespace
+}  // namespace dyad::testing

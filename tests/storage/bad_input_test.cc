@@ -559,7 +559,7 @@ class BadInputTest : public ::testing::TestWithParam<BadCase> {
 
   static std::vector<std::string> PredicatesOf(const Store& store, std::string_view ref) {
     std::vector<std::string> out;
-    Result<std::vector<storage::Fact>> facts = store.FactsOf(Id(store, ref), {});
+    Result<storage::FactList> facts = store.FactsOf(Id(store, ref), {});
     EXPECT_TRUE(facts.ok()) << facts.status().ToString();
     if (facts.ok()) {
       for (const auto& f : *facts) out.push_back(f.predicate);

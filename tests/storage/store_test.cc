@@ -39,7 +39,7 @@ class StoreTest : public ::testing::Test {
     FactFilter f;
     f.direction = storage::Direction::kOut;
     f.predicates = {std::string(predicate)};
-    Result<std::vector<Fact>> facts = store_->FactsOf(Id(subject), f);
+    Result<storage::FactList> facts = store_->FactsOf(Id(subject), f);
     EXPECT_TRUE(facts.ok());
     NodeId o = Id(object);
     for (const Fact& fact : *facts) {
@@ -62,7 +62,7 @@ TEST_F(StoreTest, SeedCounts) {
   EXPECT_EQ(s.labels["Person"], 7u);
   EXPECT_EQ(s.predicates["HOLDS_OFFICE"], 7u);
   // United States is declared and has no facts.
-  Result<std::vector<Fact>> us = store_->FactsOf(Id("United States"), {});
+  Result<storage::FactList> us = store_->FactsOf(Id("United States"), {});
   ASSERT_TRUE(us.ok());
   EXPECT_TRUE(us->empty());
 }
@@ -96,7 +96,7 @@ TEST_F(StoreTest, SevenFactsHaveTwoSourcesWithNoisyOrConfidence) {
        {"Sergey Lavrov", "Ashfaq Parvez Kayani", "Vladimir Putin", "Country:Russia"}) {
     FactFilter out;
     out.direction = storage::Direction::kOut;
-    Result<std::vector<Fact>> facts = store_->FactsOf(Id(n), out);
+    Result<storage::FactList> facts = store_->FactsOf(Id(n), out);
     ASSERT_TRUE(facts.ok());
     for (const Fact& f : *facts) two += f.sources.size() == 2;
   }
