@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -197,7 +198,19 @@ class Loader::Impl {
                     const std::string& external_id, bool declared);
   std::optional<LineError> ApplyEntity(const EntityRecord& e);
   std::optional<LineError> ApplyFact(const FactRecord& f);
-  Status Commit();
+  // What a sealed chunk's keys are numbered from, captured by Seal().
+  struct SealInfo {
+    size_t label_base = 0;
+    size_t predicate_base = 0;
+    Store::Counters next;
+  };
+  // Waits for the chunk in flight, publishes this chunk and hands it to a
+  // writer thread, and starts the next chunk. One chunk is in flight at most.
+  Status Seal();
+  // Waits for the chunk in flight and counts it in the summary once it has
+  // landed.
+  Status WaitForWrite();
+  Status WriteChunk(const Chunk& c, const SealInfo& info);
   Status WriteWithBatch(
       const std::vector<std::vector<std::pair<std::string, std::string>>>& columns);
   Status WriteWithIngest(
@@ -209,6 +222,11 @@ class Loader::Impl {
   Store& store_;
   LoadOptions options_;
   Chunk chunk_;
+  // The chunk being written (read-only) and its write; lookups see it
+  // between chunk_ and the store.
+  std::unique_ptr<Chunk> sealed_;
+  std::future<Status> write_;
+  LoadSummary* summary_ = nullptr;
   // Caches of committed state, valid for this load (the write lock is held).
   absl::flat_hash_map<std::string, NodeId> resolved_;
   absl::flat_hash_set<std::string> known_docs_;
@@ -263,6 +281,10 @@ Result<std::optional<NodeId>> Loader::Impl::LookupName(std::optional<LabelId> la
   std::string key = NameKey(*label, normalized);
   if (auto it = chunk_.names.find(key); it != chunk_.names.end())
     return std::optional<NodeId>(it->second);
+  if (sealed_) {
+    if (auto it = sealed_->names.find(key); it != sealed_->names.end())
+      return std::optional<NodeId>(it->second);
+  }
   std::string value;
   Status s = store_.Get(Column::kNames, key, &value);
   if (s.IsNotFound()) return std::optional<NodeId>();
@@ -275,6 +297,11 @@ Result<std::optional<NodeId>> Loader::Impl::LookupId(const std::string& external
   if (auto it = chunk_.ids.find(external_id); it != chunk_.ids.end()) {
     return std::optional<NodeId>(it->second);
   }
+  if (sealed_) {
+    if (auto it = sealed_->ids.find(external_id); it != sealed_->ids.end()) {
+      return std::optional<NodeId>(it->second);
+    }
+  }
   std::string value;
   Status s = store_.Get(Column::kIds, external_id, &value);
   if (s.IsNotFound()) return std::optional<NodeId>();
@@ -285,6 +312,9 @@ Result<std::optional<NodeId>> Loader::Impl::LookupId(const std::string& external
 
 Result<dyad::v1::NodeRecord> Loader::Impl::NodeRecordOf(NodeId id) {
   if (auto it = chunk_.nodes.find(id); it != chunk_.nodes.end()) return it->second;
+  if (sealed_) {
+    if (auto it = sealed_->nodes.find(id); it != sealed_->nodes.end()) return it->second;
+  }
   std::string value;
   DYAD_RETURN_IF_ERROR(store_.Get(Column::kNodes, NodeKey(id), &value));
   dyad::v1::NodeRecord rec;
@@ -478,33 +508,38 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
   PredicateId p = PredicateFor(f.predicate);
   std::string key = EdgeKey(s, p, o, f.valid_from);
 
-  dyad::v1::EdgeRecord* rec = nullptr;
-  bool exists = false;
-  if (auto it = chunk_.edges.find(key); it != chunk_.edges.end()) {
-    rec = it->second;
-    exists = true;
-  } else if (!store_was_empty_ || committed_facts_.contains(absl::HashOf(key))) {
+  dyad::v1::EdgeRecord* rec = nullptr;              // this chunk's copy, to append to
+  const dyad::v1::EdgeRecord* in_sealed = nullptr;  // read-only: the chunk being written
+  if (auto it = chunk_.edges.find(key); it != chunk_.edges.end()) rec = it->second;
+  if (rec == nullptr && sealed_ != nullptr) {
+    if (auto it = sealed_->edges.find(key); it != sealed_->edges.end()) in_sealed = it->second;
+  }
+  if (rec == nullptr && in_sealed == nullptr &&
+      (!store_was_empty_ || committed_facts_.contains(absl::HashOf(key)))) {
     std::string value;
     Status st = store_.Get(Column::kOut, key, &value);
     if (st.ok()) {
       rec = google::protobuf::Arena::CreateMessage<dyad::v1::EdgeRecord>(chunk_.arena.get());
       if (!rec->ParseFromString(value))
         DYAD_STORE_CHECK(Status::Corruption("a fact cannot be decoded"));
-      exists = true;
     } else if (!st.IsNotFound()) {
       DYAD_STORE_CHECK(st);
     }
   }
+  const dyad::v1::EdgeRecord* existing = rec != nullptr ? rec : in_sealed;
+  const bool exists = existing != nullptr;
   if (exists) {
-    for (const auto& src : rec->sources()) {
+    for (const auto& src : existing->sources()) {
       if (src.doc() == f.doc) {
         chunk_.unchanged++;
         return std::nullopt;
       }
     }
   }
-  if (rec == nullptr)
+  if (rec == nullptr) {
     rec = google::protobuf::Arena::CreateMessage<dyad::v1::EdgeRecord>(chunk_.arena.get());
+    if (in_sealed != nullptr) rec->CopyFrom(*in_sealed);  // never change what is being written
+  }
   chunk_.edges.try_emplace(std::move(key), rec);
   dyad::v1::SourceRecord* src = rec->add_sources();
   src->set_doc(f.doc);
@@ -538,70 +573,28 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
   return std::nullopt;
 }
 
-Status Loader::Impl::Commit() {
-  using Column_ = std::vector<std::pair<std::string, std::string>>;
-  std::vector<Column_> columns(kColumnCount);
-  auto col = [&](Column c) -> Column_& { return columns[static_cast<int>(c)]; };
-  size_t label_base, predicate_base;
-  Store::Counters next;
+Status Loader::Impl::Seal() {
+  DYAD_RETURN_IF_ERROR(WaitForWrite());
+  if (chunk_.records == 0) return Status::OK();
+  SealInfo info;
   {
     std::shared_lock lock(store_.dict_mu_);
-    label_base = store_.labels_.size();
-    predicate_base = store_.predicates_.size();
-    next = store_.counters_;
+    info.label_base = store_.labels_.size();
+    info.predicate_base = store_.predicates_.size();
+    info.next = store_.counters_;
   }
+  Store::Counters& next = info.next;
   next.next_node_id = chunk_.next_node_id;
   next.nodes += chunk_.nodes_added;
   next.facts += chunk_.facts_added_total;
   next.docs += chunk_.docs_added;
+  for (const auto& [label, delta] : chunk_.label_delta) next.label_counts[label] += delta;
+  for (const auto& [pred, delta] : chunk_.predicate_delta) next.predicate_counts[pred] += delta;
 
-  Column_& meta = col(Column::kMeta);
-  for (size_t i = 0; i < chunk_.new_labels.size(); ++i) {
-    meta.emplace_back(MetaIdKey(kMetaLabelPrefix, static_cast<uint32_t>(label_base + i)),
-                      chunk_.new_labels[i]);
-  }
-  for (size_t i = 0; i < chunk_.new_predicates.size(); ++i) {
-    meta.emplace_back(MetaIdKey(kMetaPredicatePrefix, static_cast<uint32_t>(predicate_base + i)),
-                      chunk_.new_predicates[i]);
-  }
-  for (const auto& [label, delta] : chunk_.label_delta) {
-    next.label_counts[label] += delta;
-    meta.emplace_back(MetaIdKey(kMetaLabelCountPrefix, label), EncodeU64(next.label_counts[label]));
-  }
-  for (const auto& [pred, delta] : chunk_.predicate_delta) {
-    next.predicate_counts[pred] += delta;
-    meta.emplace_back(MetaIdKey(kMetaPredicateCountPrefix, pred),
-                      EncodeU64(next.predicate_counts[pred]));
-  }
-  meta.emplace_back(std::string(kMetaNextNodeId), EncodeU64(next.next_node_id));
-  meta.emplace_back(std::string(kMetaNodeCount), EncodeU64(next.nodes));
-  meta.emplace_back(std::string(kMetaFactCount), EncodeU64(next.facts));
-  meta.emplace_back(std::string(kMetaDocCount), EncodeU64(next.docs));
-
-  for (const auto& [id, rec] : chunk_.nodes)
-    col(Column::kNodes).emplace_back(NodeKey(id), rec.SerializeAsString());
-  for (const auto& [key, id] : chunk_.names) col(Column::kNames).emplace_back(key, EncodeU64(id));
-  for (const auto& [key, id] : chunk_.ids) col(Column::kIds).emplace_back(key, EncodeU64(id));
-  for (const auto& [key, rec] : chunk_.edges) {
-    EdgeKeyParts k;
-    DecodeEdgeKey(key, &k);
-    col(Column::kIn)
-        .emplace_back(EdgeKey(k.to, k.predicate, k.from, k.valid_from),
-                      EncodeEdgeSummary(SummaryOf(*rec)));
-    col(Column::kOut).emplace_back(key, rec->SerializeAsString());
-  }
-  for (const auto& [key, rec] : chunk_.docs)
-    col(Column::kDocs).emplace_back(key, rec.SerializeAsString());
-
-  size_t keys = 0;
-  for (auto& c : columns) {
-    std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    keys += c.size();
-  }
-  DYAD_RETURN_IF_ERROR(keys >= options_.bulk_min_keys ? WriteWithIngest(columns)
-                                                      : WriteWithBatch(columns));
-
-  // The write landed: publish dictionaries and counters, keep the caches.
+  // Publish the chunk's dictionary entries, counters and caches now: the
+  // next chunk numbers its labels, predicates and nodes after them while
+  // this one is written. WaitForWrite() reloads them from the store if the
+  // write fails, and the load stops.
   {
     std::unique_lock lock(store_.dict_mu_);
     for (const auto& l : chunk_.new_labels) {
@@ -612,14 +605,98 @@ Status Loader::Impl::Commit() {
       store_.predicate_ids_[p] = static_cast<PredicateId>(store_.predicates_.size());
       store_.predicates_.push_back(p);
     }
-    store_.counters_ = std::move(next);
+    store_.counters_ = next;
   }
   for (auto& [k, v] : chunk_.resolved) resolved_.emplace(k, v);
   if (store_was_empty_) {
     for (const auto& [key, rec] : chunk_.edges) committed_facts_.insert(absl::HashOf(key));
   }
   for (auto& [k, v] : chunk_.docs) known_docs_.insert(k);
+
+  // The sealed chunk is read-only from here: the writer thread encodes it
+  // while this thread reads it as an overlay for the next chunk.
+  sealed_ = std::make_unique<Chunk>(std::move(chunk_));
+  write_ = std::async(std::launch::async,
+                      [this, info = std::move(info)] { return WriteChunk(*sealed_, info); });
+  StartChunk();
   return Status::OK();
+}
+
+Status Loader::Impl::WaitForWrite() {
+  if (!write_.valid()) return Status::OK();
+  Status s = write_.get();
+  if (!s.ok()) {
+    // Forget what Seal() published: the store's meta is the truth.
+    Status reloaded = store_.ReloadMeta();
+    resolved_.clear();
+    known_docs_.clear();
+    committed_facts_.clear();
+    store_was_empty_ = false;
+    sealed_.reset();
+    return reloaded.ok() ? s : reloaded.WithContext(s.ToString());
+  }
+  summary_->entities += sealed_->entities;
+  summary_->facts_added += sealed_->added;
+  summary_->facts_corroborated += sealed_->corroborated;
+  summary_->facts_unchanged += sealed_->unchanged;
+  summary_->committed_lines += sealed_->records;
+  sealed_.reset();
+  return Status::OK();
+}
+
+// Runs on the writer thread; touches nothing but `c` (read-only), `info`
+// and the store's thread-safe RocksDB handle.
+Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info) {
+  using Column_ = std::vector<std::pair<std::string, std::string>>;
+  std::vector<Column_> columns(kColumnCount);
+  auto col = [&](Column column) -> Column_& { return columns[static_cast<int>(column)]; };
+  const Store::Counters& next = info.next;
+
+  Column_& meta = col(Column::kMeta);
+  for (size_t i = 0; i < c.new_labels.size(); ++i) {
+    meta.emplace_back(MetaIdKey(kMetaLabelPrefix, static_cast<uint32_t>(info.label_base + i)),
+                      c.new_labels[i]);
+  }
+  for (size_t i = 0; i < c.new_predicates.size(); ++i) {
+    meta.emplace_back(
+        MetaIdKey(kMetaPredicatePrefix, static_cast<uint32_t>(info.predicate_base + i)),
+        c.new_predicates[i]);
+  }
+  for (const auto& [label, delta] : c.label_delta) {
+    meta.emplace_back(MetaIdKey(kMetaLabelCountPrefix, label),
+                      EncodeU64(next.label_counts.at(label)));
+  }
+  for (const auto& [pred, delta] : c.predicate_delta) {
+    meta.emplace_back(MetaIdKey(kMetaPredicateCountPrefix, pred),
+                      EncodeU64(next.predicate_counts.at(pred)));
+  }
+  meta.emplace_back(std::string(kMetaNextNodeId), EncodeU64(next.next_node_id));
+  meta.emplace_back(std::string(kMetaNodeCount), EncodeU64(next.nodes));
+  meta.emplace_back(std::string(kMetaFactCount), EncodeU64(next.facts));
+  meta.emplace_back(std::string(kMetaDocCount), EncodeU64(next.docs));
+
+  for (const auto& [id, rec] : c.nodes)
+    col(Column::kNodes).emplace_back(NodeKey(id), rec.SerializeAsString());
+  for (const auto& [key, id] : c.names) col(Column::kNames).emplace_back(key, EncodeU64(id));
+  for (const auto& [key, id] : c.ids) col(Column::kIds).emplace_back(key, EncodeU64(id));
+  for (const auto& [key, rec] : c.edges) {
+    EdgeKeyParts k;
+    DecodeEdgeKey(key, &k);
+    col(Column::kIn)
+        .emplace_back(EdgeKey(k.to, k.predicate, k.from, k.valid_from),
+                      EncodeEdgeSummary(SummaryOf(*rec)));
+    col(Column::kOut).emplace_back(key, rec->SerializeAsString());
+  }
+  for (const auto& [key, rec] : c.docs)
+    col(Column::kDocs).emplace_back(key, rec.SerializeAsString());
+
+  size_t keys = 0;
+  for (auto& column : columns) {
+    std::sort(column.begin(), column.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    keys += column.size();
+  }
+  return keys >= options_.bulk_min_keys ? WriteWithIngest(columns) : WriteWithBatch(columns);
 }
 
 Status Loader::Impl::WriteWithBatch(
@@ -855,20 +932,13 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
     }
   } stopper{queue, parser_thread, parser_done};
 
-  auto commit = [&]() -> Status {
-    if (chunk_.records == 0) return Status::OK();
-    DYAD_RETURN_IF_ERROR(Commit());
-    summary->entities += chunk_.entities;
-    summary->facts_added += chunk_.added;
-    summary->facts_corroborated += chunk_.corroborated;
-    summary->facts_unchanged += chunk_.unchanged;
-    summary->committed_lines += chunk_.records;
-    StartChunk();
-    return Status::OK();
-  };
+  summary_ = summary;
+  // Every way out waits for the chunk in flight: what it wrote stays (and
+  // is counted), what the current chunk held is dropped.
   auto finish = [&](Status s) {
+    Status written = WaitForWrite();
     summary->seconds = elapsed();
-    return s;
+    return s.ok() ? written : s;
   };
 
   uint64_t next_progress = 4096;
@@ -897,7 +967,10 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
           return finish(first_bad);
         }
       }
-      if (chunk_.records >= options_.batch_records) DYAD_RETURN_IF_ERROR(finish(commit()));
+      if (chunk_.records >= options_.batch_records) {
+        Status sealed = Seal();
+        if (!sealed.ok()) return finish(sealed);
+      }
     }
     if (!batch.read_error.ok()) return finish(batch.read_error);
     if (options_.on_progress && summary->lines >= next_progress) {
@@ -906,12 +979,13 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
       progress.facts = summary->facts_added + summary->facts_corroborated +
                        summary->facts_unchanged + chunk_.added + chunk_.corroborated +
                        chunk_.unchanged;
+      if (sealed_) progress.facts += sealed_->added + sealed_->corroborated + sealed_->unchanged;
       progress.bytes_read = batch.bytes_read;
       progress.seconds = elapsed();
       options_.on_progress(progress);
     }
   }
-  DYAD_RETURN_IF_ERROR(finish(commit()));
+  DYAD_RETURN_IF_ERROR(finish(Seal()));
   if (!first_bad.ok() && summary->bad_lines.size() > 1) {
     first_bad = Status::InvalidArgument(
         fmt::format("{} bad lines; the first: {}", summary->bad_lines.size(), first_bad.message()));

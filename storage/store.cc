@@ -223,6 +223,16 @@ Status Store::LoadMeta() {
   return FromRocks(it->status(), "reading meta");
 }
 
+Status Store::ReloadMeta() {
+  std::unique_lock lock(dict_mu_);
+  labels_.clear();
+  predicates_.clear();
+  label_ids_.clear();
+  predicate_ids_.clear();
+  counters_ = Counters{};
+  return LoadMeta();
+}
+
 Status Store::Get(Column c, std::string_view key, std::string* value,
                   const rocksdb::Snapshot* snapshot) const {
   rocksdb::ReadOptions ro;

@@ -110,6 +110,9 @@ class Store {
 
   Store() = default;
   Status LoadMeta();
+  // Forgets the dictionaries and counters and reads them again from `meta`
+  // (after a failed write, whose chunk the loader had published early).
+  Status ReloadMeta();
   rocksdb::ColumnFamilyHandle* cf(Column c) const { return handles_[static_cast<int>(c)]; }
   // NotFound if absent. `snapshot` (optional) pins the view of a multi-read query.
   Status Get(Column c, std::string_view key, std::string* value,
