@@ -8,7 +8,7 @@
 #
 #   --scales  gen_facts.py presets among XS S M L (default "S M")
 #   --runs    loads (and fillseq runs) per scale; medians are reported (default 3)
-#   --out     results folder (default bench-results/load in the repo): data/<scale>/
+#   --out     results folder (default build/bench-results/load in the repo): data/<scale>/
 #             holds the generated input (reused when present), runs/<scale>/ the raw
 #             output of each run, summary.json the figures; a markdown table goes to stdout
 #   --bin     a dyad binary to measure instead of building build-release/bin/dyad
@@ -40,7 +40,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 scales="S M"
 quick=0
 runs=3
-out="$repo/bench-results/load"
+out="$repo/build/bench-results/load"
 bin="${DYAD_BIN:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
