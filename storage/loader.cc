@@ -160,10 +160,12 @@ class Loader::Impl {
 
  private:
   // Everything a chunk changes, applied to the store only by Commit().
+  // Pending `names` or `ids` entries: key -> node.
+  using IndexMap = absl::flat_hash_map<std::string, NodeId>;
   struct Chunk {
     absl::flat_hash_map<NodeId, dyad::v1::NodeRecord> nodes;
-    absl::flat_hash_map<std::string, NodeId> names;  // NameKey -> node
-    absl::flat_hash_map<std::string, NodeId> ids;    // external id -> node
+    IndexMap names;  // NameKey -> node
+    IndexMap ids;    // external id -> node
     // Edge records live on the arena: a chunk's millions of small protobuf
     // allocations are freed at once when the next chunk starts.
     std::unique_ptr<google::protobuf::Arena> arena = std::make_unique<google::protobuf::Arena>();
@@ -187,6 +189,9 @@ class Loader::Impl {
   std::optional<LabelId> FindLabel(std::string_view label) const;
   LabelId LabelFor(const std::string& label);
   PredicateId PredicateFor(const std::string& predicate);
+  // A `names` or `ids` entry: this chunk's, the sealed chunk's, or the store's.
+  Result<std::optional<NodeId>> LookupIndex(Column column, IndexMap Chunk::*pending,
+                                            const std::string& key);
   Result<std::optional<NodeId>> LookupName(std::optional<LabelId> label,
                                            const std::string& normalized);
   Result<std::optional<NodeId>> LookupId(const std::string& external_id);
@@ -275,39 +280,26 @@ PredicateId Loader::Impl::PredicateFor(const std::string& predicate) {
   return static_cast<PredicateId>(store_.predicates_.size() + chunk_.new_predicates.size() - 1);
 }
 
+Result<std::optional<NodeId>> Loader::Impl::LookupIndex(Column column, IndexMap Chunk::*pending,
+                                                        const std::string& key) {
+  if (auto it = (chunk_.*pending).find(key); it != (chunk_.*pending).end()) {
+    return std::optional<NodeId>(it->second);
+  }
+  if (sealed_) {
+    const IndexMap& sealed = (*sealed_).*pending;
+    if (auto it = sealed.find(key); it != sealed.end()) return std::optional<NodeId>(it->second);
+  }
+  return store_.GetNodeIndex(column, key);
+}
+
 Result<std::optional<NodeId>> Loader::Impl::LookupName(std::optional<LabelId> label,
                                                        const std::string& normalized) {
   if (!label) return std::optional<NodeId>();
-  std::string key = NameKey(*label, normalized);
-  if (auto it = chunk_.names.find(key); it != chunk_.names.end())
-    return std::optional<NodeId>(it->second);
-  if (sealed_) {
-    if (auto it = sealed_->names.find(key); it != sealed_->names.end())
-      return std::optional<NodeId>(it->second);
-  }
-  std::string value;
-  Status s = store_.Get(Column::kNames, key, &value);
-  if (s.IsNotFound()) return std::optional<NodeId>();
-  DYAD_RETURN_IF_ERROR(s);
-  if (value.size() != 8) return Status::Corruption("a names entry has a bad value");
-  return std::optional<NodeId>(GetBE64(value.data()));
+  return LookupIndex(Column::kNames, &Chunk::names, NameKey(*label, normalized));
 }
 
 Result<std::optional<NodeId>> Loader::Impl::LookupId(const std::string& external_id) {
-  if (auto it = chunk_.ids.find(external_id); it != chunk_.ids.end()) {
-    return std::optional<NodeId>(it->second);
-  }
-  if (sealed_) {
-    if (auto it = sealed_->ids.find(external_id); it != sealed_->ids.end()) {
-      return std::optional<NodeId>(it->second);
-    }
-  }
-  std::string value;
-  Status s = store_.Get(Column::kIds, external_id, &value);
-  if (s.IsNotFound()) return std::optional<NodeId>();
-  DYAD_RETURN_IF_ERROR(s);
-  if (value.size() != 8) return Status::Corruption("an ids entry has a bad value");
-  return std::optional<NodeId>(GetBE64(value.data()));
+  return LookupIndex(Column::kIds, &Chunk::ids, external_id);
 }
 
 Result<dyad::v1::NodeRecord> Loader::Impl::NodeRecordOf(NodeId id) {

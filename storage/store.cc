@@ -266,6 +266,17 @@ std::string Store::PredicateName(PredicateId id) const {
   return id < predicates_.size() ? predicates_[id] : std::string();
 }
 
+Result<std::optional<NodeId>> Store::GetNodeIndex(Column c, std::string_view key) const {
+  std::string value;
+  Status s = Get(c, key, &value);
+  if (s.IsNotFound()) return std::optional<NodeId>();
+  DYAD_RETURN_IF_ERROR(s);
+  if (value.size() != 8) {
+    return Status::Corruption(fmt::format("a {} entry has a bad value", ColumnName(c)));
+  }
+  return std::optional<NodeId>(GetBE64(value.data()));
+}
+
 Result<Node> Store::GetNode(NodeId id) const {
   std::string value;
   Status s = Get(Column::kNodes, NodeKey(id), &value);
@@ -291,12 +302,9 @@ Result<std::vector<NodeId>> Store::FindByName(std::string_view name,
   }
   std::vector<NodeId> found;
   for (LabelId id : label_ids) {
-    std::string value;
-    Status s = Get(Column::kNames, NameKey(id, norm), &value);
-    if (s.IsNotFound()) continue;
-    DYAD_RETURN_IF_ERROR(s);
-    if (value.size() != 8) return Status::Corruption("a names entry has a bad value");
-    found.push_back(GetBE64(value.data()));
+    DYAD_ASSIGN_OR_RETURN(std::optional<NodeId> node,
+                          GetNodeIndex(Column::kNames, NameKey(id, norm)));
+    if (node) found.push_back(*node);
   }
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
@@ -305,10 +313,8 @@ Result<std::vector<NodeId>> Store::FindByName(std::string_view name,
 
 Result<NodeId> Store::Resolve(std::string_view ref) const {
   if (ref.empty()) return Status::InvalidArgument("node: must not be empty");
-  std::string value;
-  Status s = Get(Column::kIds, ref, &value);
-  if (s.ok() && value.size() == 8) return GetBE64(value.data());
-  if (!s.IsNotFound()) DYAD_RETURN_IF_ERROR(s);
+  DYAD_ASSIGN_OR_RETURN(std::optional<NodeId> by_id, GetNodeIndex(Column::kIds, ref));
+  if (by_id) return *by_id;
 
   std::optional<std::string_view> label;
   std::string_view name = ref;

@@ -117,6 +117,9 @@ class Store {
   // NotFound if absent. `snapshot` (optional) pins the view of a multi-read query.
   Status Get(Column c, std::string_view key, std::string* value,
              const rocksdb::Snapshot* snapshot = nullptr) const;
+  // The node a `names` or `ids` entry points to; nullopt when there is no
+  // entry, Corruption when its value is not a node id.
+  Result<std::optional<NodeId>> GetNodeIndex(Column c, std::string_view key) const;
   Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
 
   std::filesystem::path dir_;
