@@ -688,7 +688,24 @@ Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info) {
               [](const auto& a, const auto& b) { return a.first < b.first; });
     keys += column.size();
   }
-  return keys >= options_.bulk_min_keys ? WriteWithIngest(columns) : WriteWithBatch(columns);
+  DYAD_RETURN_IF_ERROR(keys >= options_.bulk_min_keys ? WriteWithIngest(columns)
+                                                      : WriteWithBatch(columns));
+  if (store_.HasCommitListeners()) {
+    CommittedChange change;
+    change.sequence = store_.LatestSequence();
+    change.nodes.reserve(c.nodes.size());
+    for (const auto& [id, rec] : c.nodes) change.nodes.emplace_back(id, rec.label_id());
+    change.edges.reserve(c.edges.size());
+    for (const auto& [key, rec] : c.edges) {
+      EdgeKeyParts k;
+      DecodeEdgeKey(key, &k);
+      EdgeSummary summary = SummaryOf(*rec);
+      change.edges.push_back(EdgeEntry{FactKey{k.from, k.predicate, k.to, k.valid_from},
+                                       summary.valid_to, summary.confidence, summary.sources});
+    }
+    store_.NotifyCommit(change);
+  }
+  return Status::OK();
 }
 
 Status Loader::Impl::WriteWithBatch(

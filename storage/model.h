@@ -88,6 +88,34 @@ struct FactList {
 // True if the fact's validity [valid_from, valid_to] meets [from, to].
 bool ValidInWindow(DayCode valid_from, DayCode valid_to, DayCode from, DayCode to);
 
+// A fact's identity: the key of `out`.
+struct FactKey {
+  NodeId subject = 0;
+  PredicateId predicate = 0;
+  NodeId object = 0;
+  DayCode valid_from = kOpenDay;
+  friend bool operator==(const FactKey&, const FactKey&) = default;
+};
+
+// What a graph snapshot needs of a fact: its identity and what traversal
+// filters look at, never its provenance.
+struct EdgeEntry {
+  FactKey key;
+  DayCode valid_to = kOpenDay;
+  float confidence = 1.0f;
+  uint32_t sources = 0;
+};
+
+// What one committed chunk changed, for a graph layer that keeps a snapshot
+// of the store current without rescanning it: the nodes it created or
+// changed (with their labels) and the facts it added or corroborated (with
+// their merged state).
+struct CommittedChange {
+  uint64_t sequence = 0;  // the store's sequence number once the chunk landed
+  std::vector<std::pair<NodeId, LabelId>> nodes;
+  std::vector<EdgeEntry> edges;
+};
+
 struct Stats {
   uint64_t nodes = 0;
   uint64_t facts = 0;

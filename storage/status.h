@@ -65,6 +65,9 @@ class [[nodiscard]] Status {
   static Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
 
   bool ok() const { return rep_ == nullptr; }
+  // For the rare call whose failure is harmless (a cache that cannot be
+  // written); says so at the call site.
+  void IgnoreError() const {}
   StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
   bool IsNotFound() const { return code() == StatusCode::kNotFound; }
   bool IsInvalidArgument() const { return code() == StatusCode::kInvalidArgument; }

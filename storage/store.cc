@@ -288,6 +288,130 @@ Result<Node> Store::GetNode(NodeId id) const {
   return ToNode(id, rec, LabelName(rec.label_id()));
 }
 
+Result<Fact> Store::GetFact(const FactKey& key) const {
+  std::string out_key = EdgeKey(key.subject, key.predicate, key.object, key.valid_from);
+  std::string value;
+  Status s = Get(Column::kOut, out_key, &value);
+  if (s.IsNotFound()) {
+    return Status::NotFound(fmt::format(
+        "no fact {}-{}->{} from {}", key.subject, PredicateName(key.predicate), key.object,
+        key.valid_from == kOpenDay ? "any day" : FormatDay(key.valid_from)));
+  }
+  DYAD_RETURN_IF_ERROR(s);
+  return DecodeFact(out_key, value);
+}
+
+uint64_t Store::LatestSequence() const { return db_->GetLatestSequenceNumber(); }
+
+namespace {
+
+// The label id of a NodeRecord, read without decoding the rest: a snapshot
+// of a million nodes needs nothing else of them. Follows the protobuf wire
+// format: varint tags, length-delimited strings skipped.
+bool ReadVarint(const char*& p, const char* end, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    auto byte = static_cast<unsigned char>(*p++);
+    *v |= uint64_t{byte & 0x7fu} << shift;
+    if (!(byte & 0x80)) return true;
+  }
+  return false;
+}
+
+std::optional<LabelId> LabelOfNodeRecord(std::string_view value) {
+  const char* p = value.data();
+  const char* end = p + value.size();
+  constexpr uint32_t kLabelField = 2;  // NodeRecord.label_id
+  while (p < end) {
+    uint64_t tag, v;
+    if (!ReadVarint(p, end, &tag)) return std::nullopt;
+    switch (tag & 7) {
+      case 0:
+        if (!ReadVarint(p, end, &v)) return std::nullopt;
+        if ((tag >> 3) == kLabelField) return static_cast<LabelId>(v);
+        break;
+      case 2:
+        if (!ReadVarint(p, end, &v) || v > static_cast<uint64_t>(end - p)) return std::nullopt;
+        p += v;
+        break;
+      case 1:
+        p += 8;
+        break;
+      case 5:
+        p += 4;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return LabelId{0};  // proto3 leaves a zero label id out
+}
+
+}  // namespace
+
+Status Store::ScanGraph(const std::function<void(NodeId, LabelId)>& on_node,
+                        const std::function<void(const EdgeEntry&)>& on_edge,
+                        uint64_t* sequence) const {
+  struct Pinned {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Pinned() { db->ReleaseSnapshot(snapshot); }
+  } pinned{db_.get(), db_->GetSnapshot()};
+  *sequence = pinned.snapshot->GetSequenceNumber();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = pinned.snapshot;
+  ro.fill_cache = false;  // one pass over everything; keep the cache for queries
+  ro.readahead_size = 2 << 20;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kNodes)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != 8) return Status::Corruption("a nodes key has a bad size");
+      std::optional<LabelId> label =
+          LabelOfNodeRecord(std::string_view(it->value().data(), it->value().size()));
+      if (!label) return Status::Corruption("a node record cannot be decoded");
+      on_node(GetBE64(it->key().data()), *label);
+    }
+    DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning nodes"));
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kIn)));
+  EdgeEntry e;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    EdgeKeyParts k;
+    EdgeSummary summary;
+    if (!DecodeEdgeKey(std::string_view(it->key().data(), it->key().size()), &k) ||
+        !DecodeEdgeSummary(std::string_view(it->value().data(), it->value().size()), &summary)) {
+      return Status::Corruption("an in entry cannot be decoded");
+    }
+    e.key = FactKey{k.to, k.predicate, k.from, k.valid_from};
+    e.valid_to = summary.valid_to;
+    e.confidence = summary.confidence;
+    e.sources = summary.sources;
+    on_edge(e);
+  }
+  return FromRocks(it->status(), "scanning in");
+}
+
+uint64_t Store::AddCommitListener(CommitListener listener) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.emplace_back(next_listener_, std::move(listener));
+  return next_listener_++;
+}
+
+void Store::RemoveCommitListener(uint64_t handle) {
+  std::lock_guard lock(listeners_mu_);
+  std::erase_if(listeners_, [&](const auto& l) { return l.first == handle; });
+}
+
+bool Store::HasCommitListeners() const {
+  std::lock_guard lock(listeners_mu_);
+  return !listeners_.empty();
+}
+
+void Store::NotifyCommit(const CommittedChange& change) const {
+  std::lock_guard lock(listeners_mu_);
+  for (const auto& [handle, listener] : listeners_) listener(change);
+}
+
 Result<std::vector<NodeId>> Store::FindByName(std::string_view name,
                                               std::optional<std::string_view> label) const {
   DYAD_ASSIGN_OR_RETURN(std::string norm, NormalizeName(name));

@@ -80,6 +80,30 @@ class Store {
   // is unknown.
   Result<FactList> FactsOf(NodeId node, const FactFilter& filter) const;
 
+  // The fact with this identity, with its provenance; NotFound if absent.
+  Result<Fact> GetFact(const FactKey& key) const;
+
+  // The RocksDB sequence number of the last committed write. A derived
+  // image of the store (the graph snapshot) is current when it was made at
+  // this number.
+  uint64_t LatestSequence() const;
+
+  // Everything a graph snapshot needs, read from one consistent view: the
+  // label of every node, then every fact as an EdgeEntry ordered by
+  // (object, predicate, subject, valid_from). *sequence receives the
+  // view's sequence number. Reads a few bytes per fact (the `in` family),
+  // never provenance.
+  Status ScanGraph(const std::function<void(NodeId, LabelId)>& on_node,
+                   const std::function<void(const EdgeEntry&)>& on_edge, uint64_t* sequence) const;
+
+  // Calls `listener` on the loader's writer thread after each chunk has
+  // landed, with what the chunk changed. Returns a handle for
+  // RemoveCommitListener. Listeners must be quick and must not write.
+  using CommitListener = std::function<void(const CommittedChange&)>;
+  uint64_t AddCommitListener(CommitListener listener);
+  void RemoveCommitListener(uint64_t handle);
+  bool HasCommitListeners() const;
+
   // Counts kept with every committed batch; no scan.
   Stats GetStats() const;
 
@@ -134,6 +158,11 @@ class Store {
   Counters counters_;
 
   std::mutex write_mu_;  // one Loader at a time
+
+  void NotifyCommit(const CommittedChange& change) const;
+  mutable std::mutex listeners_mu_;
+  uint64_t next_listener_ = 1;
+  std::vector<std::pair<uint64_t, CommitListener>> listeners_;
 };
 
 // Confidence of a fact with these per-source confidences: 1 - Π(1 - c_i).

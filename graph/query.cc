@@ -1,0 +1,655 @@
+#include "graph/query.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/graph/dijkstra_shortest_paths_no_color_map.hpp>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "graph/boost_adaptor.h"
+#include "graph/traversal.h"
+#include "storage/dates.h"
+
+namespace dyad::graph {
+
+std::string_view LimitName(Limit limit) {
+  switch (limit) {
+    case Limit::kNone:
+      return "";
+    case Limit::kNodes:
+      return "nodes";
+    case Limit::kFacts:
+      return "facts";
+    case Limit::kPaths:
+      return "paths";
+    case Limit::kDepth:
+      return "depth";
+    case Limit::kDeadline:
+      return "deadline";
+  }
+  return "";
+}
+
+namespace {
+
+// Per-vertex marks that are cleared in O(1): a mark is valid while its
+// stamp equals the current epoch. One set per thread and purpose, reused
+// across queries, so that a 1-hop query does not pay for a million-entry
+// array.
+class Marks {
+ public:
+  void Reset(size_t n) {
+    if (stamp_.size() < n) {
+      stamp_.resize(n, 0);
+      value_.resize(n, 0);
+    }
+    if (++epoch_ == 0) {
+      std::fill(stamp_.begin(), stamp_.end(), 0);
+      epoch_ = 1;
+    }
+  }
+  bool Has(VertexId v) const { return stamp_[v] == epoch_; }
+  uint32_t Get(VertexId v) const { return value_[v]; }
+  void Set(VertexId v, uint32_t value) {
+    stamp_[v] = epoch_;
+    value_[v] = value;
+  }
+
+ private:
+  std::vector<uint32_t> stamp_, value_;
+  uint32_t epoch_ = 0;
+};
+
+enum MarkSet { kMarksA = 0, kMarksB, kMarksC, kMarkSets };
+Marks& ThreadMarks(MarkSet which, size_t n) {
+  thread_local Marks marks[kMarkSets];
+  marks[which].Reset(n);
+  return marks[which];
+}
+
+// Thrown inside Boost's algorithms (from our visitors) and caught in this
+// file; never crosses the layer boundary.
+struct TargetReached {};
+struct DeadlinePassed {};
+
+Status UnknownNode(NodeId id) {
+  return Status::NotFound(fmt::format("no node with internal id {}", id));
+}
+
+void SortUnique(std::vector<VertexId>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+// The facts of one step from -> to that the traversal allows, and the
+// cheapest one's cost.
+std::vector<FactKey> StepFacts(const Traversal& t, VertexId from, VertexId to, double* cost) {
+  std::vector<FactKey> keys;
+  std::vector<EdgeIndex> seen;
+  double best = std::numeric_limits<double>::infinity();
+  t.ForEachStep(from, [&](VertexId other, EdgeIndex e, bool forward) {
+    if (other != to || std::find(seen.begin(), seen.end(), e) != seen.end()) return;
+    seen.push_back(e);
+    keys.push_back(t.KeyOf(from, to, e, forward));
+    best = std::min(best, t.Cost(e));
+  });
+  std::sort(keys.begin(), keys.end(), [](const FactKey& a, const FactKey& b) {
+    return std::tie(a.subject, a.predicate, a.object, a.valid_from) <
+           std::tie(b.subject, b.predicate, b.object, b.valid_from);
+  });
+  if (cost) *cost = best;
+  return keys;
+}
+
+Path MakePath(const Traversal& t, const std::vector<VertexId>& nodes) {
+  Path p;
+  p.nodes.assign(nodes.begin(), nodes.end());
+  for (size_t i = 0; i + 1 < nodes.size(); ++i) {
+    double c = 0;
+    p.steps.push_back(StepFacts(t, nodes[i], nodes[i + 1], &c));
+    p.cost += c;
+  }
+  return p;
+}
+
+// Level-synchronous bidirectional BFS, expanding the side whose frontier
+// has fewer adjacency entries. Leaves the distances from `s` in `da` and to
+// `t` in `db`, complete up to levels la and lb.
+struct Meeting {
+  std::optional<int> length;
+  int la = 0, lb = 0;
+  Limit truncated_by = Limit::kNone;
+};
+
+Meeting BidirectionalBfs(const Traversal& fwd, const Traversal& bwd, VertexId s, VertexId t,
+                         int max_depth, DeadlineCheck& deadline, Marks& da, Marks& db) {
+  Meeting m;
+  da.Set(s, 0);
+  db.Set(t, 0);
+  if (s == t) {
+    m.length = 0;
+    return m;
+  }
+  const Snapshot& snap = fwd.snapshot();
+  std::vector<VertexId> fa{s}, fb{t}, next;
+  for (;;) {
+    if (fa.empty() || fb.empty()) return m;  // a side ran out: no path at all
+    if (m.la + m.lb >= max_depth) {
+      m.truncated_by = Limit::kDepth;
+      return m;
+    }
+    uint64_t wa = 0, wb = 0;
+    for (VertexId u : fa) wa += snap.OutDegree(u) + snap.InDegree(u);
+    for (VertexId u : fb) wb += snap.OutDegree(u) + snap.InDegree(u);
+    const bool side_a = wa <= wb;
+    std::vector<VertexId>& frontier = side_a ? fa : fb;
+    Marks& mine = side_a ? da : db;
+    Marks& theirs = side_a ? db : da;
+    const Traversal& walk = side_a ? fwd : bwd;
+    int& level = side_a ? m.la : m.lb;
+    next.clear();
+    int best = std::numeric_limits<int>::max();
+    for (VertexId u : frontier) {
+      if (deadline.Expired()) {
+        m.truncated_by = Limit::kDeadline;
+        return m;
+      }
+      walk.ForEachStep(u, [&](VertexId v, EdgeIndex, bool) {
+        if (mine.Has(v)) return;
+        mine.Set(v, level + 1);
+        next.push_back(v);
+        if (theirs.Has(v)) best = std::min(best, level + 1 + static_cast<int>(theirs.Get(v)));
+      });
+    }
+    ++level;
+    frontier.swap(next);
+    if (best != std::numeric_limits<int>::max()) {
+      m.length = best;
+      return m;
+    }
+  }
+}
+
+// Enumerates the shortest paths a bidirectional BFS found, in
+// lexicographic order of node ids, calling emit(path) until it returns
+// false. Every shortest path crosses from the forward-labelled part to the
+// backward-labelled part at position i = min(la, L-1); a node before it is
+// on a shortest path iff it leads, through rising forward distances, to a
+// node at i with a step to a node at backward distance L-i-1.
+void EnumerateShortest(const Traversal& fwd, const Meeting& m, VertexId s, VertexId t, Marks& da,
+                       Marks& db, Marks& memo, DeadlineCheck& deadline,
+                       const std::function<bool(const std::vector<VertexId>&)>& emit,
+                       bool* timed_out) {
+  const int length = *m.length;
+  if (length == 0) {
+    emit({s});
+    return;
+  }
+  const int bridge = std::min(m.la, length - 1);
+  std::function<bool(VertexId, int)> good = [&](VertexId x, int j) -> bool {
+    if (memo.Has(x)) return memo.Get(x) == 1;
+    bool ok = false;
+    fwd.ForEachStep(x, [&](VertexId y, EdgeIndex, bool) {
+      if (ok) return;
+      if (j == bridge) {
+        ok = db.Has(y) && static_cast<int>(db.Get(y)) == length - j - 1;
+      } else {
+        ok = da.Has(y) && static_cast<int>(da.Get(y)) == j + 1 && good(y, j + 1);
+      }
+    });
+    memo.Set(x, ok ? 1 : 2);
+    return ok;
+  };
+  auto successors = [&](VertexId x, int j) {
+    std::vector<VertexId> next;
+    fwd.ForEachStep(x, [&](VertexId y, EdgeIndex, bool) {
+      if (j < bridge) {
+        if (da.Has(y) && static_cast<int>(da.Get(y)) == j + 1) next.push_back(y);
+      } else if (db.Has(y) && static_cast<int>(db.Get(y)) == length - j - 1) {
+        next.push_back(y);
+      }
+    });
+    SortUnique(&next);
+    if (j < bridge) std::erase_if(next, [&](VertexId y) { return !good(y, j + 1); });
+    return next;
+  };
+  std::vector<VertexId> path{s};
+  bool go_on = true;
+  std::function<void(VertexId, int)> walk = [&](VertexId x, int j) {
+    if (!go_on) return;
+    if (deadline.Expired()) {
+      *timed_out = true;
+      go_on = false;
+      return;
+    }
+    if (j == length) {
+      if (x == t) go_on = emit(path);
+      return;
+    }
+    for (VertexId y : successors(x, j)) {
+      path.push_back(y);
+      walk(y, j + 1);
+      path.pop_back();
+      if (!go_on) return;
+    }
+  };
+  if (bridge == 0 ? true : good(s, 0)) walk(s, 0);
+}
+
+// A least-cost path from s to t on the traversal graph (Boost's Dijkstra),
+// with `allow` narrowing the steps. Empty if there is none.
+std::vector<VertexId> CheapestPath(const Traversal& fwd, VertexId s, VertexId t,
+                                   std::function<bool(VertexId, VertexId)> allow,
+                                   DeadlineCheck& deadline) {
+  TraversalGraph g{&fwd, std::move(allow)};
+  const size_t n = num_vertices(g);
+  std::vector<double> dist(n, std::numeric_limits<double>::infinity());
+  std::vector<VertexId> pred(n);
+  struct Visitor : boost::default_dijkstra_visitor {
+    VertexId target;
+    DeadlineCheck* deadline;
+    void examine_vertex(VertexId u, const TraversalGraph&) {
+      if (u == target) throw TargetReached{};
+      if (deadline->Expired()) throw DeadlinePassed{};
+    }
+  } visitor;
+  visitor.target = t;
+  visitor.deadline = &deadline;
+  try {
+    boost::dijkstra_shortest_paths_no_color_map(g, s,
+                                                boost::predecessor_map(pred.data())
+                                                    .distance_map(dist.data())
+                                                    .weight_map(CostMap{&fwd})
+                                                    .vertex_index_map(VertexIndexMap())
+                                                    .visitor(visitor));
+  } catch (const TargetReached&) {
+  }
+  if (dist[t] == std::numeric_limits<double>::infinity()) return {};
+  std::vector<VertexId> path{t};
+  while (path.back() != s) path.push_back(pred[path.back()]);
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+// A path of fewest hops from s to t within max_hops, avoiding what `allow`
+// forbids; plain BFS from s (Yen's spur searches are short and blocked).
+std::vector<VertexId> FewestHopsPath(const Traversal& fwd, VertexId s, VertexId t, int max_hops,
+                                     const std::function<bool(VertexId, VertexId)>& allow,
+                                     Marks& parent, DeadlineCheck& deadline) {
+  parent.Set(s, s);
+  std::vector<VertexId> frontier{s}, next;
+  bool found = s == t;
+  for (int level = 0; level < max_hops && !found && !frontier.empty(); ++level) {
+    next.clear();
+    for (VertexId u : frontier) {
+      if (deadline.Expired()) throw DeadlinePassed{};
+      fwd.ForEachStep(u, [&](VertexId v, EdgeIndex, bool) {
+        if (parent.Has(v) || !allow(u, v)) return;
+        parent.Set(v, u);
+        next.push_back(v);
+        if (v == t) found = true;
+      });
+      if (found) break;
+    }
+    frontier.swap(next);
+  }
+  if (!found) return {};
+  std::vector<VertexId> path{t};
+  while (path.back() != s) path.push_back(parent.Get(path.back()));
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+}  // namespace
+
+QueryEngine::QueryEngine(const storage::Store& store, const Vocabulary& vocabulary)
+    : store_(store), vocabulary_(vocabulary) {}
+
+Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start, int depth,
+                                              const TraversalFilter& filter,
+                                              const QueryLimits& limits, bool with_facts) const {
+  if (!snap.has_node(static_cast<VertexId>(start)) || start > UINT32_MAX) return UnknownNode(start);
+  if (depth < 0) return Status::InvalidArgument("depth: must be 0 or more");
+  const auto s = static_cast<VertexId>(start);
+  Traversal t(snap, store_, vocabulary_, filter, {s});
+  Marks& hop = ThreadMarks(kMarksA, snap.vertex_count());
+  DeadlineCheck deadline(limits.deadline, 16);
+  Neighbourhood r;
+  r.start = start;
+  r.depth = depth;
+  hop.Set(s, 0);
+  struct Crossed {
+    EdgeIndex edge;
+    VertexId subject, object;
+  };
+  std::vector<Crossed> crossed;
+  std::vector<VertexId> frontier{s}, next;
+  for (int h = 0; h < depth && !frontier.empty() && r.truncated_by == Limit::kNone; ++h) {
+    next.clear();
+    for (VertexId u : frontier) {
+      if (deadline.Expired()) {
+        r.truncated_by = Limit::kDeadline;
+        break;
+      }
+      t.ForEachStep(u, [&](VertexId v, EdgeIndex e, bool forward) {
+        if (with_facts) crossed.push_back(forward ? Crossed{e, u, v} : Crossed{e, v, u});
+        if (hop.Has(v)) return;
+        if (r.nodes.size() >= limits.max_nodes) {
+          r.truncated_by = Limit::kNodes;
+          return;
+        }
+        hop.Set(v, static_cast<uint32_t>(h + 1));
+        r.nodes.emplace_back(v, h + 1);
+        next.push_back(v);
+      });
+      if (r.truncated_by != Limit::kNone) break;
+    }
+    frontier.swap(next);
+  }
+  std::sort(r.nodes.begin(), r.nodes.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.second, a.first) < std::tie(b.second, b.first);
+  });
+  if (with_facts) {
+    std::erase_if(crossed,
+                  [&](const Crossed& c) { return !hop.Has(c.subject) || !hop.Has(c.object); });
+    std::sort(crossed.begin(), crossed.end(),
+              [](const Crossed& a, const Crossed& b) { return a.edge < b.edge; });
+    crossed.erase(std::unique(crossed.begin(), crossed.end(),
+                              [](const Crossed& a, const Crossed& b) { return a.edge == b.edge; }),
+                  crossed.end());
+    if (crossed.size() > limits.max_facts) {
+      crossed.resize(limits.max_facts);
+      if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kFacts;
+    }
+    r.facts.reserve(crossed.size());
+    for (const Crossed& c : crossed) r.facts.push_back(t.KeyOf(c.subject, c.object, c.edge, true));
+  }
+  return r;
+}
+
+Result<PathResult> QueryEngine::Paths(const Snapshot& snap, NodeId from, NodeId to,
+                                      const PathQuery& query, const TraversalFilter& filter,
+                                      const QueryLimits& limits) const {
+  if (from > UINT32_MAX || !snap.has_node(static_cast<VertexId>(from))) return UnknownNode(from);
+  if (to > UINT32_MAX || !snap.has_node(static_cast<VertexId>(to))) return UnknownNode(to);
+  if (limits.max_depth < 0) return Status::InvalidArgument("max-depth: must be 0 or more");
+  const auto s = static_cast<VertexId>(from);
+  const auto t = static_cast<VertexId>(to);
+  Traversal fwd(snap, store_, vocabulary_, filter, {s, t});
+  DeadlineCheck deadline(limits.deadline, 16);
+  PathResult r;
+  const size_t max_paths = std::max<size_t>(1, limits.max_paths);
+
+  if (query.weighted || query.mode == PathMode::kKShortest) {
+    // Yen's k shortest loop-free paths; k = 1 is a plain search. Candidates
+    // are ranked by cost (weighted) or hops, then by their node ids.
+    const size_t k = query.mode == PathMode::kKShortest ? std::max<size_t>(1, query.k) : 1;
+    Marks& parent = ThreadMarks(kMarksA, snap.vertex_count());
+    auto search = [&](VertexId a, int hops_left,
+                      const std::function<bool(VertexId, VertexId)>& allow) {
+      if (query.weighted) return CheapestPath(fwd, a, t, allow, deadline);
+      parent.Reset(snap.vertex_count());
+      return FewestHopsPath(fwd, a, t, hops_left, allow, parent, deadline);
+    };
+    auto rank = [&](const Path& p) {
+      return query.weighted ? p.cost : static_cast<double>(p.nodes.size());
+    };
+    std::vector<Path> found;
+    std::set<std::pair<double, std::vector<NodeId>>> candidates;
+    std::map<std::vector<NodeId>, Path> candidate_paths;
+    try {
+      std::vector<VertexId> first =
+          search(s, limits.max_depth, [](VertexId, VertexId) { return true; });
+      if (!first.empty()) found.push_back(MakePath(fwd, first));
+      while (!found.empty() && found.size() < k) {
+        const std::vector<NodeId>& prev = found.back().nodes;
+        for (size_t i = 0; i + 1 < prev.size(); ++i) {
+          const auto spur = static_cast<VertexId>(prev[i]);
+          std::vector<VertexId> root(prev.begin(), prev.begin() + i + 1);
+          std::set<std::pair<VertexId, VertexId>> blocked_steps;
+          for (const Path& p : found) {
+            if (p.nodes.size() > i + 1 && std::equal(root.begin(), root.end(), p.nodes.begin()))
+              blocked_steps.emplace(p.nodes[i], p.nodes[i + 1]);
+          }
+          std::set<VertexId> blocked_nodes(root.begin(), root.end() - 1);
+          auto allow = [&](VertexId a, VertexId b) {
+            return !blocked_nodes.contains(b) && !(a == spur && blocked_steps.contains({a, b}));
+          };
+          const int hops_left = limits.max_depth - static_cast<int>(i);
+          if (hops_left <= 0) continue;
+          std::vector<VertexId> tail = search(spur, hops_left, allow);
+          if (tail.empty()) continue;
+          std::vector<VertexId> whole(root.begin(), root.end() - 1);
+          whole.insert(whole.end(), tail.begin(), tail.end());
+          if (static_cast<int>(whole.size()) - 1 > limits.max_depth) continue;
+          Path p = MakePath(fwd, whole);
+          std::vector<NodeId> ids(p.nodes.begin(), p.nodes.end());
+          if (candidate_paths.contains(ids)) continue;
+          if (std::any_of(found.begin(), found.end(),
+                          [&](const Path& f) { return f.nodes == ids; }))
+            continue;
+          candidates.emplace(rank(p), ids);
+          candidate_paths.emplace(ids, std::move(p));
+        }
+        if (candidates.empty()) break;
+        auto best = candidates.begin();
+        found.push_back(std::move(candidate_paths.at(best->second)));
+        candidate_paths.erase(best->second);
+        candidates.erase(best);
+      }
+    } catch (const DeadlinePassed&) {
+      r.truncated_by = Limit::kDeadline;
+    }
+    if (found.size() > max_paths) {
+      found.resize(max_paths);
+      if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kPaths;
+    }
+    if (!found.empty()) r.hops = static_cast<int>(found.front().nodes.size()) - 1;
+    r.paths = std::move(found);
+    return r;
+  }
+
+  Traversal bwd = fwd.Reversed();
+  Marks& da = ThreadMarks(kMarksA, snap.vertex_count());
+  Marks& db = ThreadMarks(kMarksB, snap.vertex_count());
+  Meeting m = BidirectionalBfs(fwd, bwd, s, t, limits.max_depth, deadline, da, db);
+  r.truncated_by = m.truncated_by;
+  r.hops = m.length;
+  if (!m.length || query.mode == PathMode::kLength) return r;
+  Marks& memo = ThreadMarks(kMarksC, snap.vertex_count());
+  const size_t want = query.mode == PathMode::kShortest ? 1 : max_paths;
+  bool timed_out = false;
+  EnumerateShortest(
+      fwd, m, s, t, da, db, memo, deadline,
+      [&](const std::vector<VertexId>& nodes) {
+        if (r.paths.size() == want) {
+          // One more exists than may be returned.
+          if (query.mode != PathMode::kShortest) r.truncated_by = Limit::kPaths;
+          return false;
+        }
+        r.paths.push_back(MakePath(fwd, nodes));
+        return true;
+      },
+      &timed_out);
+  if (timed_out && r.truncated_by == Limit::kNone) r.truncated_by = Limit::kDeadline;
+  return r;
+}
+
+Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b, Period by,
+                                       const TraversalFilter& filter, const QueryLimits& limits,
+                                       bool with_facts) const {
+  if (a > UINT32_MAX || !snap.has_node(static_cast<VertexId>(a))) return UnknownNode(a);
+  if (b > UINT32_MAX || !snap.has_node(static_cast<VertexId>(b))) return UnknownNode(b);
+  DyadTimeline r;
+  r.a = a;
+  r.b = b;
+  r.by = by;
+  // Goldstein weight by predicate id; NaN marks a predicate that is no event.
+  std::vector<double> weight;
+  std::vector<uint8_t> structural;
+  for (PredicateId p = 0;; ++p) {
+    std::string name = store_.PredicateName(p);
+    if (name.empty()) break;
+    const PredicateInfo* info = vocabulary_.Find(name);
+    weight.push_back(info && info->goldstein ? *info->goldstein
+                                             : std::numeric_limits<double>::quiet_NaN());
+    structural.push_back(name == "HOLDS_OFFICE" || name == "MEMBER_OF" || name == "LOCATED_IN");
+  }
+  // Actors of a country: the nodes that reach it through structural facts,
+  // transitively (Asim Bajwa -> ISPR -> Pakistan). Membership ignores the
+  // query's filters: the window and thresholds apply to the events.
+  DeadlineCheck deadline(limits.deadline, 16);
+  auto roll_up = [&](VertexId country, Marks& members) {
+    std::vector<VertexId> actors{country}, frontier{country}, next;
+    members.Set(country, 1);
+    while (!frontier.empty()) {
+      next.clear();
+      for (VertexId c : frontier) {
+        snap.ForEachIn(c, [&](Step st) {
+          const uint16_t p = snap.props(st.edge).predicate;
+          if (p >= structural.size() || !structural[p] || members.Has(st.other)) return;
+          members.Set(st.other, 1);
+          next.push_back(st.other);
+          actors.push_back(st.other);
+        });
+      }
+      frontier.swap(next);
+    }
+    return actors;
+  };
+  Marks& in_a = ThreadMarks(kMarksA, snap.vertex_count());
+  Marks& in_b = ThreadMarks(kMarksB, snap.vertex_count());
+  const auto va = static_cast<VertexId>(a), vb = static_cast<VertexId>(b);
+  std::vector<VertexId> actors_a = roll_up(va, in_a);
+  roll_up(vb, in_b);
+
+  // Events pass the same filters as any traversal, directions aside: a
+  // dyad counts each fact once, from its subject's country to its
+  // object's, and --direction out|in keeps a_to_b or b_to_a only.
+  TraversalFilter event_filter = filter;
+  event_filter.direction = storage::Direction::kBoth;
+  event_filter.labels.clear();
+  Traversal t(snap, store_, vocabulary_, event_filter, {});
+  const bool keep_a_to_b = filter.direction != storage::Direction::kIn;
+  const bool keep_b_to_a = filter.direction != storage::Direction::kOut;
+
+  struct Event {
+    FactKey key;
+    bool a_to_b;
+    double weight;
+  };
+  std::vector<Event> events;
+  for (VertexId x : actors_a) {
+    if (deadline.Expired()) {
+      r.truncated_by = Limit::kDeadline;
+      break;
+    }
+    if (keep_a_to_b) {
+      snap.ForEachOut(x, [&](Step st) {
+        const uint16_t p = snap.props(st.edge).predicate;
+        if (p >= weight.size() || std::isnan(weight[p]) || !in_b.Has(st.other)) return;
+        if (!t.EdgeOk(st.edge, true)) return;
+        events.push_back(Event{t.KeyOf(x, st.other, st.edge, true), true, weight[p]});
+      });
+    }
+    if (keep_b_to_a) {
+      const bool x_in_b = in_b.Has(x);
+      snap.ForEachIn(x, [&](Step st) {
+        const uint16_t p = snap.props(st.edge).predicate;
+        if (p >= weight.size() || std::isnan(weight[p]) || !in_b.Has(st.other)) return;
+        // Counted a_to_b already when its subject is an actor of A too.
+        if (x_in_b && in_a.Has(st.other)) return;
+        if (!t.EdgeOk(st.edge, true)) return;
+        events.push_back(Event{t.KeyOf(st.other, x, st.edge, true), false, weight[p]});
+      });
+    }
+  }
+
+  // Period of an event: its valid_from; else its earliest source's
+  // publication date; else "undated".
+  auto period_of = [&](const FactKey& key) -> Result<std::string> {
+    DayCode day = key.valid_from;
+    if (day == storage::kOpenDay) {
+      DYAD_ASSIGN_OR_RETURN(storage::Fact f, store_.GetFact(key));
+      for (const storage::Source& src : f.sources) {
+        for (const auto& field : src.fields) {
+          if (field.key() != "published") continue;
+          Result<DayCode> d = storage::ParseDay(field.value().string_value());
+          if (d.ok() && (day == storage::kOpenDay || *d < day)) day = *d;
+        }
+      }
+    }
+    if (day == storage::kOpenDay) return std::string("undated");
+    std::string text = storage::FormatDay(day);
+    return text.substr(0, by == Period::kYear ? text.size() - 6 : text.size() - 3);
+  };
+  std::map<std::pair<std::string, int>, DyadBucket> buckets;
+  for (const Event& e : events) {
+    DYAD_ASSIGN_OR_RETURN(std::string period, period_of(e.key));
+    DyadBucket& bucket = buckets[{period, e.a_to_b ? 0 : 1}];
+    bucket.period = period;
+    bucket.a_to_b = e.a_to_b;
+    ++bucket.events;
+    bucket.goldstein += e.weight;
+    if (with_facts) bucket.facts.push_back(e.key);
+    DyadTotals& total = e.a_to_b ? r.a_to_b : r.b_to_a;
+    ++total.events;
+    total.goldstein += e.weight;
+  }
+  size_t facts = 0;
+  for (auto& [key, bucket] : buckets) {
+    std::sort(bucket.facts.begin(), bucket.facts.end(), [](const FactKey& x, const FactKey& y) {
+      return std::tie(x.valid_from, x.subject, x.predicate, x.object) <
+             std::tie(y.valid_from, y.subject, y.predicate, y.object);
+    });
+    if (facts + bucket.facts.size() > limits.max_facts) {
+      bucket.facts.resize(limits.max_facts - std::min(facts, limits.max_facts));
+      if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kFacts;
+    }
+    facts += bucket.facts.size();
+    r.buckets.push_back(std::move(bucket));
+  }
+  return r;
+}
+
+Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId node,
+                                                  const TraversalFilter& filter,
+                                                  const QueryLimits& limits,
+                                                  Limit* truncated_by) const {
+  if (node > UINT32_MAX || !snap.has_node(static_cast<VertexId>(node))) return UnknownNode(node);
+  const auto v = static_cast<VertexId>(node);
+  Traversal t(snap, store_, vocabulary_, filter, {});
+  std::vector<std::pair<EdgeIndex, FactKey>> found;
+  t.ForEachStep(v, [&](VertexId other, EdgeIndex e, bool forward) {
+    found.emplace_back(e, t.KeyOf(v, other, e, forward));
+  });
+  std::sort(found.begin(), found.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+  found.erase(std::unique(found.begin(), found.end(),
+                          [](const auto& x, const auto& y) { return x.first == y.first; }),
+              found.end());
+  *truncated_by = Limit::kNone;
+  if (found.size() > limits.max_facts) {
+    found.resize(limits.max_facts);
+    *truncated_by = Limit::kFacts;
+  }
+  std::vector<FactKey> keys;
+  keys.reserve(found.size());
+  for (const auto& [e, key] : found) keys.push_back(key);
+  return keys;
+}
+
+Result<std::vector<storage::Fact>> QueryEngine::FetchFacts(const std::vector<FactKey>& keys) const {
+  std::vector<storage::Fact> facts;
+  facts.reserve(keys.size());
+  for (const FactKey& key : keys) {
+    DYAD_ASSIGN_OR_RETURN(storage::Fact f, store_.GetFact(key));
+    facts.push_back(std::move(f));
+  }
+  return facts;
+}
+
+}  // namespace dyad::graph

@@ -1,0 +1,162 @@
+// Queries on a Snapshot: neighbourhoods, paths (fewest hops, all shortest,
+// k shortest loop-free, most credible), dyad timelines and a node's facts.
+// Every query takes the same filters (direction, predicates, labels, a time
+// window, a minimum confidence) and limits (nodes, facts, paths, depth, a
+// deadline). A query that hits a limit returns what it found so far and
+// names the limit in `truncated_by`; none runs away on a hub.
+//
+// Answers name facts by identity (storage::FactKey); FetchFacts() turns
+// them into facts with provenance. Semantics (ordering, tie-breaking, dyad
+// roll-up and bucketing) are in docs/queries.md.
+//   QueryEngine engine(*store, Vocabulary::Default());
+//   DYAD_ASSIGN_OR_RETURN(Neighbourhood n, engine.Neighbours(*snap, id, 2, {}, {}));
+// A QueryEngine is stateless apart from what it reads of the store's
+// dictionaries; it is safe to use from several threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "graph/snapshot.h"
+#include "graph/vocabulary.h"
+#include "storage/model.h"
+#include "storage/status.h"
+#include "storage/store.h"
+
+namespace dyad::graph {
+
+using storage::FactKey;
+
+// Which facts a traversal may cross; empty lists mean "any".
+struct TraversalFilter {
+  // kOut follows facts from subject to object, kIn against them; facts of
+  // a symmetric predicate are followed both ways whatever the direction.
+  storage::Direction direction = storage::Direction::kBoth;
+  std::vector<std::string> predicates;
+  // Nodes of other labels are neither returned nor crossed (the nodes a
+  // query starts and ends at are exempt).
+  std::vector<std::string> labels;
+  // Facts valid at any point of [from, to]; undated facts always are.
+  DayCode from = storage::kOpenDay;
+  DayCode to = storage::kOpenDay;
+  double min_confidence = 0.0;
+};
+
+// Which limit cut an answer short.
+enum class Limit { kNone, kNodes, kFacts, kPaths, kDepth, kDeadline };
+// "nodes", "facts", "paths", "depth", "deadline"; "" for kNone.
+std::string_view LimitName(Limit limit);
+
+struct QueryLimits {
+  size_t max_nodes = 10000;   // nodes returned (neighbourhoods), or visited by a path search
+  size_t max_facts = 100000;  // facts returned
+  size_t max_paths = 1000;    // paths returned
+  int max_depth = 8;          // hops of a path
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+struct Neighbourhood {
+  NodeId start = 0;
+  int depth = 0;
+  // Nodes within `depth` hops (the start excluded), ordered by hops then id.
+  std::vector<std::pair<NodeId, int>> nodes;
+  // Facts with one end at hop h < depth and the other end in the answer.
+  std::vector<FactKey> facts;
+  Limit truncated_by = Limit::kNone;
+};
+
+enum class PathMode {
+  kLength,       // the number of hops only (no path)
+  kShortest,     // one path of fewest hops; ties go to the smaller node ids
+  kAllShortest,  // every path of fewest hops
+  kKShortest,    // the k shortest loop-free paths (Yen)
+};
+
+struct PathQuery {
+  PathMode mode = PathMode::kShortest;
+  size_t k = 1;           // for kKShortest
+  bool weighted = false;  // least total -log(confidence) instead of fewest hops
+};
+
+struct Path {
+  std::vector<NodeId> nodes;
+  // For each step i (nodes[i] to nodes[i+1]): every fact between the two
+  // that passes the filters, in either direction the filter allows.
+  std::vector<std::vector<FactKey>> steps;
+  double cost = 0;  // sum over steps of the cheapest fact's -log(confidence)
+};
+
+struct PathResult {
+  std::optional<int> hops;  // of the shortest path; nullopt if none was found
+  std::vector<Path> paths;
+  Limit truncated_by = Limit::kNone;
+};
+
+enum class Period { kMonth, kYear };
+
+struct DyadBucket {
+  std::string period;  // "2012-10", "2012" or "undated"
+  bool a_to_b = true;  // else b_to_a
+  uint64_t events = 0;
+  double goldstein = 0;
+  std::vector<FactKey> facts;
+};
+
+struct DyadTotals {
+  uint64_t events = 0;
+  double goldstein = 0;
+};
+
+struct DyadTimeline {
+  NodeId a = 0, b = 0;
+  Period by = Period::kMonth;
+  std::vector<DyadBucket> buckets;  // by period, then a_to_b before b_to_a
+  DyadTotals a_to_b, b_to_a;
+  Limit truncated_by = Limit::kNone;
+};
+
+class QueryEngine {
+ public:
+  // The store supplies dictionaries and, for undated events, the dates of
+  // their sources; the vocabulary supplies Goldstein weights and which
+  // predicates are symmetric. Both must outlive the engine.
+  QueryEngine(const storage::Store& store, const Vocabulary& vocabulary);
+
+  // Nodes within `depth` hops of `start`. With with_facts false the facts
+  // are not collected (counting queries).
+  Result<Neighbourhood> Neighbours(const Snapshot& snap, NodeId start, int depth,
+                                   const TraversalFilter& filter, const QueryLimits& limits,
+                                   bool with_facts = true) const;
+
+  // Paths from `from` to `to` of at most limits.max_depth hops.
+  Result<PathResult> Paths(const Snapshot& snap, NodeId from, NodeId to, const PathQuery& query,
+                           const TraversalFilter& filter, const QueryLimits& limits) const;
+
+  // Events between the actors of two countries (each rolled up through
+  // HOLDS_OFFICE, MEMBER_OF and LOCATED_IN), per period and direction.
+  // With with_facts false the buckets carry counts only.
+  Result<DyadTimeline> Dyad(const Snapshot& snap, NodeId a, NodeId b, Period by,
+                            const TraversalFilter& filter, const QueryLimits& limits,
+                            bool with_facts = true) const;
+
+  // The facts with `node` at one end that pass `filter` (as
+  // storage::Store::FactsOf, through the snapshot). *truncated is set when
+  // a limit cut the list.
+  Result<std::vector<FactKey>> FactsOf(const Snapshot& snap, NodeId node,
+                                       const TraversalFilter& filter, const QueryLimits& limits,
+                                       Limit* truncated_by) const;
+
+  // The facts with their provenance, in the order given. NotFound if the
+  // store no longer has one (it never deletes, so that is corruption).
+  Result<std::vector<storage::Fact>> FetchFacts(const std::vector<FactKey>& keys) const;
+
+ private:
+  const storage::Store& store_;
+  const Vocabulary& vocabulary_;
+};
+
+}  // namespace dyad::graph

@@ -1,0 +1,216 @@
+// Snapshot: an immutable compressed-sparse-row image of the store's graph,
+// which every traversal runs on. Vertices are the store's node ids (dense,
+// so vertex v is node v; 0 is unused); each fact is one edge, stored once in
+// subject order with its filter properties packed in 16 bytes, and indexed
+// a second time by object for incoming traversal. Nothing of provenance is
+// here: answers fetch the facts they name from the store.
+//
+// A Snapshot is a base image (built from a scan of the store, or mapped
+// from the file a previous process persisted beside it) plus a small delta
+// of the facts committed since, so that a load becomes visible to the next
+// query without a rebuild. Readers share it through shared_ptr and never
+// block on writers; SnapshotManager (graph/snapshot_manager.h) publishes
+// new ones.
+//
+// It models Boost.Graph's IncidenceGraph, BidirectionalGraph,
+// AdjacencyGraph and VertexListGraph concepts (graph/boost_adaptor.h), so
+// Boost's algorithms run on it unchanged.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/model.h"
+#include "storage/status.h"
+#include "storage/store.h"
+
+namespace dyad::graph {
+
+using storage::DayCode;
+using storage::LabelId;
+using storage::NodeId;
+using storage::PredicateId;
+
+using VertexId = uint32_t;   // == the node's id; the store's ids stay below 2^32 here
+using EdgeIndex = uint32_t;  // base edges first, then the delta's
+
+// The filter properties of one fact, 16 bytes.
+struct EdgeProps {
+  DayCode valid_from;
+  DayCode valid_to;
+  float confidence;
+  uint16_t predicate;  // PredicateId; the vocabulary stays far below 2^16
+  uint16_t sources;    // saturates at 65535
+};
+static_assert(sizeof(EdgeProps) == 16);
+
+// One step of an adjacency list: the vertex at the other end and the edge.
+struct Step {
+  VertexId other;
+  EdgeIndex edge;
+};
+
+// The arrays of a base image, owned or mapped from a file.
+class CsrImage {
+ public:
+  ~CsrImage();
+  CsrImage(const CsrImage&) = delete;
+  CsrImage& operator=(const CsrImage&) = delete;
+
+  // Scans the store (Store::ScanGraph) into a new image.
+  static Result<std::shared_ptr<const CsrImage>> Build(const storage::Store& store);
+  // Maps a file written by Persist. NotFound if there is none; Corruption
+  // if it is not a complete image of this format.
+  static Result<std::shared_ptr<const CsrImage>> Map(const std::filesystem::path& file);
+  // Writes the image to `file` atomically (a temporary file, fsync, rename).
+  Status Persist(const std::filesystem::path& file) const;
+
+  uint64_t sequence() const { return sequence_; }          // the store's, when scanned
+  VertexId vertex_count() const { return vertex_count_; }  // max node id + 1
+  EdgeIndex edge_count() const { return edge_count_; }
+  bool mapped() const { return mapping_ != nullptr; }
+  // Bytes of the arrays (offsets, targets, properties, the in-index, labels).
+  uint64_t bytes() const;
+
+  // Raw arrays, for the traversal loops.
+  const uint64_t* out_offsets() const { return out_offsets_; }  // vertex_count + 1
+  const VertexId* out_targets() const { return out_targets_; }  // edge_count
+  const EdgeProps* props() const { return props_; }             // edge_count
+  const uint64_t* in_offsets() const { return in_offsets_; }    // vertex_count + 1
+  const VertexId* in_sources() const { return in_sources_; }    // edge_count
+  const EdgeIndex* in_edges() const { return in_edges_; }       // edge_count
+  const uint16_t* labels() const { return labels_; }            // vertex_count; 0xffff: no node
+
+  // The base edge with this identity, or nullopt. Binary search in the
+  // subject's adjacency (ordered by object, predicate, valid_from).
+  std::optional<EdgeIndex> FindEdge(const storage::FactKey& key) const;
+
+ private:
+  CsrImage() = default;
+  void PointInto(const char* base);  // sets the array pointers from one block
+
+  uint64_t sequence_ = 0;
+  VertexId vertex_count_ = 0;
+  EdgeIndex edge_count_ = 0;
+  std::vector<uint64_t> owned_;  // the block, when built in memory (8-byte aligned)
+  void* mapping_ = nullptr;      // the block, when mapped
+  size_t mapping_size_ = 0;
+  const uint64_t* out_offsets_ = nullptr;
+  const VertexId* out_targets_ = nullptr;
+  const EdgeProps* props_ = nullptr;
+  const uint64_t* in_offsets_ = nullptr;
+  const VertexId* in_sources_ = nullptr;
+  const EdgeIndex* in_edges_ = nullptr;
+  const uint16_t* labels_ = nullptr;
+};
+
+// The facts committed after a base image was made: new edges, and new
+// states of base edges (a second source raises confidence) which hide the
+// base's copy. Immutable once published; the manager copies it to extend.
+struct Delta {
+  struct Adjacency {
+    std::vector<Step> out, in;
+  };
+  uint64_t sequence = 0;  // of the last change applied
+  VertexId vertex_count = 0;
+  absl::flat_hash_map<VertexId, Adjacency> adjacency;
+  absl::flat_hash_map<VertexId, uint16_t> labels;  // nodes the base does not have
+  std::vector<EdgeProps> props;                    // edge base.edge_count() + i
+  absl::flat_hash_set<EdgeIndex> hidden;           // base edges superseded here
+  std::vector<uint64_t> touched;  // bit per vertex: has delta steps or hidden edges
+  // Identity of each delta edge, to update it in place on corroboration.
+  absl::flat_hash_map<uint64_t, std::vector<std::pair<storage::FactKey, EdgeIndex>>> by_key;
+
+  // Adds what one committed chunk changed.
+  void Apply(const CsrImage& base, const storage::CommittedChange& change);
+  size_t edge_count() const { return props.size(); }
+};
+
+class Snapshot {
+ public:
+  Snapshot(std::shared_ptr<const CsrImage> base, std::shared_ptr<const Delta> delta);
+
+  const CsrImage& base() const { return *base_; }
+  const std::shared_ptr<const CsrImage>& base_ptr() const { return base_; }
+  const std::shared_ptr<const Delta>& delta_ptr() const { return delta_; }
+  uint64_t sequence() const { return delta_ ? delta_->sequence : base_->sequence(); }
+  VertexId vertex_count() const { return vertex_count_; }
+  // Edge indices run below this (base edges, then delta edges).
+  EdgeIndex edge_index_bound() const { return edge_bound_; }
+  uint64_t edge_count() const;  // distinct facts
+  uint64_t delta_edges() const { return delta_ ? delta_->edge_count() : 0; }
+
+  bool has_node(VertexId v) const { return v < vertex_count_ && label(v) != kNoLabel; }
+  static constexpr uint16_t kNoLabel = 0xffff;
+  uint16_t label(VertexId v) const {
+    if (v < base_->vertex_count()) return base_->labels()[v];
+    if (!delta_) return kNoLabel;
+    auto it = delta_->labels.find(v);
+    return it == delta_->labels.end() ? kNoLabel : it->second;
+  }
+  const EdgeProps& props(EdgeIndex e) const {
+    return e < base_edges_ ? base_->props()[e] : delta_->props[e - base_edges_];
+  }
+
+  // Calls fn(Step) for each fact with `v` as subject (ForEachOut) or as
+  // object (ForEachIn); Step::other is the far end. Base steps come first,
+  // in (other, predicate, valid_from) order for ForEachOut.
+  template <class Fn>
+  void ForEachOut(VertexId v, Fn&& fn) const {
+    const bool touched = Touched(v);
+    if (v < base_->vertex_count()) {
+      const uint64_t* off = base_->out_offsets();
+      const VertexId* tgt = base_->out_targets();
+      for (uint64_t i = off[v], end = off[v + 1]; i < end; ++i) {
+        if (touched && delta_->hidden.contains(static_cast<EdgeIndex>(i))) continue;
+        fn(Step{tgt[i], static_cast<EdgeIndex>(i)});
+      }
+    }
+    if (touched) {
+      auto it = delta_->adjacency.find(v);
+      if (it != delta_->adjacency.end())
+        for (const Step& s : it->second.out) fn(s);
+    }
+  }
+  template <class Fn>
+  void ForEachIn(VertexId v, Fn&& fn) const {
+    const bool touched = Touched(v);
+    if (v < base_->vertex_count()) {
+      const uint64_t* off = base_->in_offsets();
+      const VertexId* src = base_->in_sources();
+      const EdgeIndex* idx = base_->in_edges();
+      for (uint64_t i = off[v], end = off[v + 1]; i < end; ++i) {
+        if (touched && delta_->hidden.contains(idx[i])) continue;
+        fn(Step{src[i], idx[i]});
+      }
+    }
+    if (touched) {
+      auto it = delta_->adjacency.find(v);
+      if (it != delta_->adjacency.end())
+        for (const Step& s : it->second.in) fn(s);
+    }
+  }
+  // Upper bounds of the adjacency sizes (exact without a delta).
+  uint64_t OutDegree(VertexId v) const;
+  uint64_t InDegree(VertexId v) const;
+
+ private:
+  bool Touched(VertexId v) const {
+    return delta_ && (v >> 6) < delta_->touched.size() && (delta_->touched[v >> 6] >> (v & 63) & 1);
+  }
+
+  std::shared_ptr<const CsrImage> base_;
+  std::shared_ptr<const Delta> delta_;  // null when empty
+  VertexId vertex_count_ = 0;
+  EdgeIndex base_edges_ = 0;
+  EdgeIndex edge_bound_ = 0;
+};
+
+}  // namespace dyad::graph
