@@ -68,10 +68,16 @@ class TraversalEdgeIterator
     delta_steps_ = nullptr;
     switch (segment) {
       case 0:
-        if (in_base) pos_ = b.out_offsets()[v_], end_ = b.out_offsets()[v_ + 1];
+        if (in_base) {
+          end_ = std::min<uint64_t>(b.out_offsets()[v_ + 1], b.edge_count());
+          pos_ = std::min(b.out_offsets()[v_], end_);
+        }
         break;
       case 2:
-        if (in_base) pos_ = b.in_offsets()[v_], end_ = b.in_offsets()[v_ + 1];
+        if (in_base) {
+          end_ = std::min<uint64_t>(b.in_offsets()[v_ + 1], b.edge_count());
+          pos_ = std::min(b.in_offsets()[v_], end_);
+        }
         break;
       case 1:
       case 3:
@@ -122,6 +128,8 @@ class TraversalEdgeIterator
 
   bool Allowed() const {
     const Snapshot& s = g_->traversal->snapshot();
+    // A mapped image is bounds-checked as it is read (graph/snapshot.h).
+    if (current_.target >= s.vertex_count() || current_.edge >= s.edge_index_bound()) return false;
     if ((segment_ == 0 || segment_ == 2) && s.delta_ptr() &&
         s.delta_ptr()->hidden.contains(current_.edge)) {
       return false;

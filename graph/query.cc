@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <boost/graph/dijkstra_shortest_paths_no_color_map.hpp>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
+#include <new>
 #include <set>
 
 #include "graph/boost_adaptor.h"
@@ -42,12 +45,17 @@ namespace {
 class Marks {
  public:
   void Reset(size_t n) {
-    if (stamp_.size() < n) {
-      stamp_.resize(n, 0);
-      value_.resize(n, 0);
+    if (size_ < n) {
+      // calloc: fresh zero pages from the kernel, touched only where a
+      // query marks a vertex, so a short query on a big graph stays short.
+      stamp_.reset(static_cast<uint32_t*>(std::calloc(n, sizeof(uint32_t))));
+      value_.reset(static_cast<uint32_t*>(std::malloc(n * sizeof(uint32_t))));
+      if (!stamp_ || !value_) throw std::bad_alloc();
+      size_ = n;
+      epoch_ = 0;
     }
     if (++epoch_ == 0) {
-      std::fill(stamp_.begin(), stamp_.end(), 0);
+      std::fill(stamp_.get(), stamp_.get() + size_, 0);
       epoch_ = 1;
     }
   }
@@ -59,7 +67,11 @@ class Marks {
   }
 
  private:
-  std::vector<uint32_t> stamp_, value_;
+  struct Free {
+    void operator()(uint32_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint32_t[], Free> stamp_, value_;
+  size_t size_ = 0;
   uint32_t epoch_ = 0;
 };
 
@@ -246,7 +258,7 @@ std::vector<VertexId> CheapestPath(const Traversal& fwd, VertexId s, VertexId t,
                                    DeadlineCheck& deadline) {
   TraversalGraph g{&fwd, std::move(allow)};
   const size_t n = num_vertices(g);
-  std::vector<double> dist(n, std::numeric_limits<double>::infinity());
+  std::vector<double> dist(n, std::numeric_limits<double>::max());
   std::vector<VertexId> pred(n);
   struct Visitor : boost::default_dijkstra_visitor {
     VertexId target;
@@ -267,7 +279,9 @@ std::vector<VertexId> CheapestPath(const Traversal& fwd, VertexId s, VertexId t,
                                                     .visitor(visitor));
   } catch (const TargetReached&) {
   }
-  if (dist[t] == std::numeric_limits<double>::infinity()) return {};
+  // Boost marks vertices it never reached with the largest double (its
+  // default distance_inf), and leaves their predecessor at themselves.
+  if (dist[t] >= std::numeric_limits<double>::max() || (t != s && pred[t] == t)) return {};
   std::vector<VertexId> path{t};
   while (path.back() != s) path.push_back(pred[path.back()]);
   std::reverse(path.begin(), path.end());
@@ -307,6 +321,28 @@ std::vector<VertexId> FewestHopsPath(const Traversal& fwd, VertexId s, VertexId 
 
 QueryEngine::QueryEngine(const storage::Store& store, const Vocabulary& vocabulary)
     : store_(store), vocabulary_(vocabulary) {}
+
+std::shared_ptr<const QueryEngine::PredicateTables> QueryEngine::Tables() const {
+  std::lock_guard lock(tables_mu_);
+  // Predicate ids are dense and never reused: the tables are current while
+  // the store knows no id past them.
+  if (tables_ && store_.PredicateName(static_cast<PredicateId>(tables_->weight.size())).empty())
+    return tables_;
+  auto t = std::make_shared<PredicateTables>();
+  // Id 0 is never a predicate.
+  t->weight.push_back(std::numeric_limits<double>::quiet_NaN());
+  t->structural.push_back(0);
+  for (PredicateId p = 1;; ++p) {
+    std::string name = store_.PredicateName(p);
+    if (name.empty()) break;
+    const PredicateInfo* info = vocabulary_.Find(name);
+    t->weight.push_back(info && info->goldstein ? *info->goldstein
+                                                : std::numeric_limits<double>::quiet_NaN());
+    t->structural.push_back(name == "HOLDS_OFFICE" || name == "MEMBER_OF" || name == "LOCATED_IN");
+  }
+  tables_ = t;
+  return tables_;
+}
 
 Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start, int depth,
                                               const TraversalFilter& filter,
@@ -349,9 +385,16 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
     }
     frontier.swap(next);
   }
-  std::sort(r.nodes.begin(), r.nodes.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.second, a.first) < std::tie(b.second, b.first);
-  });
+  // The BFS appended nodes level by level; order each level by id. A
+  // counting query (no facts) needs no order.
+  if (with_facts) {
+    for (auto level = r.nodes.begin(); level != r.nodes.end();) {
+      auto next_level = std::find_if(level, r.nodes.end(),
+                                     [&](const auto& n) { return n.second != level->second; });
+      std::sort(level, next_level);
+      level = next_level;
+    }
+  }
   if (with_facts) {
     std::erase_if(crossed,
                   [&](const Crossed& c) { return !hop.Has(c.subject) || !hop.Has(c.object); });
@@ -419,12 +462,12 @@ Result<PathResult> QueryEngine::Paths(const Snapshot& snap, NodeId from, NodeId 
             return !blocked_nodes.contains(b) && !(a == spur && blocked_steps.contains({a, b}));
           };
           const int hops_left = limits.max_depth - static_cast<int>(i);
-          if (hops_left <= 0) continue;
+          if (!query.weighted && hops_left <= 0) continue;
           std::vector<VertexId> tail = search(spur, hops_left, allow);
           if (tail.empty()) continue;
           std::vector<VertexId> whole(root.begin(), root.end() - 1);
           whole.insert(whole.end(), tail.begin(), tail.end());
-          if (static_cast<int>(whole.size()) - 1 > limits.max_depth) continue;
+          if (!query.weighted && static_cast<int>(whole.size()) - 1 > limits.max_depth) continue;
           Path p = MakePath(fwd, whole);
           std::vector<NodeId> ids(p.nodes.begin(), p.nodes.end());
           if (candidate_paths.contains(ids)) continue;
@@ -487,17 +530,9 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   r.a = a;
   r.b = b;
   r.by = by;
-  // Goldstein weight by predicate id; NaN marks a predicate that is no event.
-  std::vector<double> weight;
-  std::vector<uint8_t> structural;
-  for (PredicateId p = 0;; ++p) {
-    std::string name = store_.PredicateName(p);
-    if (name.empty()) break;
-    const PredicateInfo* info = vocabulary_.Find(name);
-    weight.push_back(info && info->goldstein ? *info->goldstein
-                                             : std::numeric_limits<double>::quiet_NaN());
-    structural.push_back(name == "HOLDS_OFFICE" || name == "MEMBER_OF" || name == "LOCATED_IN");
-  }
+  std::shared_ptr<const PredicateTables> tables = Tables();
+  const std::vector<double>& weight = tables->weight;
+  const std::vector<uint8_t>& structural = tables->structural;
   // Actors of a country: the nodes that reach it through structural facts,
   // transitively (Asim Bajwa -> ISPR -> Pakistan). Membership ignores the
   // query's filters: the window and thresholds apply to the events.
@@ -569,8 +604,20 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   }
 
   // Period of an event: its valid_from; else its earliest source's
-  // publication date; else "undated".
-  auto period_of = [&](const FactKey& key) -> Result<std::string> {
+  // publication date; else "undated". Kept as a number while counting
+  // (year * 12 + month, or the year), formatted once per bucket.
+  constexpr int kUndated = std::numeric_limits<int>::max();
+  auto period_code = [&](DayCode day) {
+    if (day == storage::kOpenDay) return kUndated;
+    return by == Period::kYear ? storage::YearOf(day)
+                               : storage::YearOf(day) * 12 + storage::MonthOf(day) - 1;
+  };
+  auto period_name = [&](int code) {
+    if (code == kUndated) return std::string("undated");
+    if (by == Period::kYear) return fmt::format("{:04d}", code);
+    return fmt::format("{:04d}-{:02d}", code / 12, code % 12 + 1);
+  };
+  auto period_of = [&](const FactKey& key) -> Result<int> {
     DayCode day = key.valid_from;
     if (day == storage::kOpenDay) {
       DYAD_ASSIGN_OR_RETURN(storage::Fact f, store_.GetFact(key));
@@ -582,15 +629,13 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
         }
       }
     }
-    if (day == storage::kOpenDay) return std::string("undated");
-    std::string text = storage::FormatDay(day);
-    return text.substr(0, by == Period::kYear ? text.size() - 6 : text.size() - 3);
+    return period_code(day);
   };
-  std::map<std::pair<std::string, int>, DyadBucket> buckets;
+  std::map<std::pair<int, int>, DyadBucket> buckets;
   for (const Event& e : events) {
-    DYAD_ASSIGN_OR_RETURN(std::string period, period_of(e.key));
+    DYAD_ASSIGN_OR_RETURN(int period, period_of(e.key));
     DyadBucket& bucket = buckets[{period, e.a_to_b ? 0 : 1}];
-    bucket.period = period;
+    if (bucket.events == 0) bucket.period = period_name(period);
     bucket.a_to_b = e.a_to_b;
     ++bucket.events;
     bucket.goldstein += e.weight;
@@ -623,7 +668,13 @@ Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId n
   const auto v = static_cast<VertexId>(node);
   Traversal t(snap, store_, vocabulary_, filter, {});
   std::vector<std::pair<EdgeIndex, FactKey>> found;
+  *truncated_by = Limit::kNone;
+  DeadlineCheck deadline(limits.deadline, 1024);
   t.ForEachStep(v, [&](VertexId other, EdgeIndex e, bool forward) {
+    if (*truncated_by != Limit::kNone || deadline.Expired()) {
+      *truncated_by = Limit::kDeadline;
+      return;
+    }
     found.emplace_back(e, t.KeyOf(v, other, e, forward));
   });
   std::sort(found.begin(), found.end(),
@@ -631,7 +682,6 @@ Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId n
   found.erase(std::unique(found.begin(), found.end(),
                           [](const auto& x, const auto& y) { return x.first == y.first; }),
               found.end());
-  *truncated_by = Limit::kNone;
   if (found.size() > limits.max_facts) {
     found.resize(limits.max_facts);
     *truncated_by = Limit::kFacts;

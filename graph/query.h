@@ -16,6 +16,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -132,7 +134,9 @@ class QueryEngine {
                                    const TraversalFilter& filter, const QueryLimits& limits,
                                    bool with_facts = true) const;
 
-  // Paths from `from` to `to` of at most limits.max_depth hops.
+  // Paths from `from` to `to`: of at most limits.max_depth hops when
+  // counted in hops; a weighted (least-cost) search is bounded by the
+  // deadline instead, as the cheapest path may take more hops.
   Result<PathResult> Paths(const Snapshot& snap, NodeId from, NodeId to, const PathQuery& query,
                            const TraversalFilter& filter, const QueryLimits& limits) const;
 
@@ -155,8 +159,18 @@ class QueryEngine {
   Result<std::vector<storage::Fact>> FetchFacts(const std::vector<FactKey>& keys) const;
 
  private:
+  // Goldstein weight (NaN: not an event) and whether it rolls actors up, by
+  // predicate id; rebuilt when the store has learnt new predicates.
+  struct PredicateTables {
+    std::vector<double> weight;
+    std::vector<uint8_t> structural;
+  };
+  std::shared_ptr<const PredicateTables> Tables() const;
+
   const storage::Store& store_;
   const Vocabulary& vocabulary_;
+  mutable std::mutex tables_mu_;
+  mutable std::shared_ptr<const PredicateTables> tables_;
 };
 
 }  // namespace dyad::graph

@@ -12,14 +12,15 @@
 // block on writers; SnapshotManager (graph/snapshot_manager.h) publishes
 // new ones.
 //
-// It models Boost.Graph's IncidenceGraph, BidirectionalGraph,
-// AdjacencyGraph and VertexListGraph concepts (graph/boost_adaptor.h), so
-// Boost's algorithms run on it unchanged.
+// Boost.Graph's algorithms run on it through graph/boost_adaptor.h, which
+// presents a snapshot seen through a query's filters as an IncidenceGraph
+// and VertexListGraph without copying the arrays.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -168,7 +169,13 @@ class Snapshot {
     if (v < base_->vertex_count()) {
       const uint64_t* off = base_->out_offsets();
       const VertexId* tgt = base_->out_targets();
-      for (uint64_t i = off[v], end = off[v + 1]; i < end; ++i) {
+      // Bounds are checked as they are read (a mapped image is not scanned
+      // up front, so that a one-off query maps it in microseconds): a
+      // damaged image can never make a traversal read out of bounds.
+      const VertexId n = base_->vertex_count();
+      const uint64_t end = std::min<uint64_t>(off[v + 1], base_->edge_count());
+      for (uint64_t i = off[v]; i < end; ++i) {
+        if (tgt[i] >= n) continue;
         if (touched && delta_->hidden.contains(static_cast<EdgeIndex>(i))) continue;
         fn(Step{tgt[i], static_cast<EdgeIndex>(i)});
       }
@@ -186,7 +193,11 @@ class Snapshot {
       const uint64_t* off = base_->in_offsets();
       const VertexId* src = base_->in_sources();
       const EdgeIndex* idx = base_->in_edges();
-      for (uint64_t i = off[v], end = off[v + 1]; i < end; ++i) {
+      const VertexId n = base_->vertex_count();
+      const EdgeIndex m = base_->edge_count();
+      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
+      for (uint64_t i = off[v]; i < end; ++i) {
+        if (src[i] >= n || idx[i] >= m) continue;
         if (touched && delta_->hidden.contains(idx[i])) continue;
         fn(Step{src[i], idx[i]});
       }

@@ -12,10 +12,14 @@ Traversal::Traversal(const Snapshot& snap, const storage::Store& store,
     : snap_(&snap) {
   out_ = filter.direction != storage::Direction::kIn;
   in_ = filter.direction != storage::Direction::kOut;
-  for (const std::string& p : vocabulary.SymmetricPredicates()) {
-    if (std::optional<PredicateId> id = store.PredicateIdOf(p)) {
-      if (*id >= symmetric_.size()) symmetric_.resize(*id + 1, 0);
-      symmetric_[*id] = 1;
+  // Symmetry matters only when one direction is closed; a default query
+  // builds no tables at all, so that a 1-hop query costs microseconds.
+  if (!out_ || !in_) {
+    for (const std::string& p : vocabulary.SymmetricPredicates()) {
+      if (std::optional<PredicateId> id = store.PredicateIdOf(p)) {
+        if (*id >= symmetric_.size()) symmetric_.resize(*id + 1, 0);
+        symmetric_[*id] = 1;
+      }
     }
   }
   any_symmetric_ = !symmetric_.empty();

@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <fmt/format.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -48,14 +49,31 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(fmt::format("{}: {}", what, s.ToString()));
 }
 
-rocksdb::ColumnFamilyOptions ColumnOptions(Column c) {
+// One block cache for every column family; LRU, filled as used.
+std::shared_ptr<rocksdb::Cache> SharedBlockCache() {
+  static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256 << 20);
+  return cache;
+}
+
+rocksdb::ColumnFamilyOptions ColumnOptions(Column c, bool query_only) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
   // Point look-ups (names, ids, existence of a fact before a load writes it)
   // mostly miss while a store is growing: a Bloom filter answers those
   // without reading a block.
-  if (c != Column::kMeta) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  if (c != Column::kMeta && !query_only) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.block_size = 16 * 1024;
+  // Index and filter blocks go through the block cache, loaded when first
+  // needed: opening a big store must not read every file's filter (a
+  // one-off CLI query would spend most of its time there).
+  // Filters and indexes are partitioned, so that a point look-up reads a
+  // 4 KiB partition, not a whole file's filter.
+  t.cache_index_and_filter_blocks = true;
+  t.partition_filters = true;
+  t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  t.metadata_block_size = 4096;
+  t.pin_top_level_index_and_filter = true;
+  t.block_cache = SharedBlockCache();
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = rocksdb::kLZ4Compression;
   o.bottommost_compression = rocksdb::kZSTD;
@@ -124,14 +142,24 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   db_options.create_if_missing = fresh;
   db_options.create_missing_column_families = fresh;
   db_options.IncreaseParallelism(2);
+  db_options.max_file_opening_threads = 2;  // 2 cores; 16 threads only cost a short query
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
+  // Opening a big store must stay quick (a CLI query is one process):
+  // with a finite table cache RocksDB opens a few files at open and the
+  // rest when first read (with -1 it opens every file and reads its
+  // filters); file statistics are not read at open.
+  db_options.max_open_files = 1024;
+  db_options.skip_stats_update_on_db_open = true;
+  db_options.skip_checking_sst_file_sizes_on_db_open = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (int i = 0; i < kColumnCount; ++i) {
     Column c = static_cast<Column>(i);
-    descriptors.emplace_back(std::string(ColumnName(c)), ColumnOptions(c));
+    rocksdb::ColumnFamilyOptions cf_options = ColumnOptions(c, options.query_only);
+    cf_options.disable_auto_compactions = options.query_only;
+    descriptors.emplace_back(std::string(ColumnName(c)), cf_options);
   }
   auto store = std::unique_ptr<Store>(new Store());
   store->dir_ = dir;

@@ -38,6 +38,13 @@ struct StoreOptions {
   // Create an empty store when `dir` does not exist or is empty.
   // Default: false (reading commands must not create stores by accident)
   bool create_if_missing = false;
+  // The process only queries and exits soon (a CLI query). It then does
+  // not compact in the background (a compaction it started would be thrown
+  // away at exit) and does not read Bloom filters (they serve a loader's
+  // look-ups, which mostly miss; a query's mostly hit, and reading every
+  // file's filter would cost a short query most of its time).
+  // Default: false
+  bool query_only = false;
 };
 
 // Column families, in the order ForEachRaw() visits them.
