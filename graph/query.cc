@@ -696,8 +696,13 @@ Result<std::vector<storage::Fact>> QueryEngine::FetchFacts(const std::vector<Fac
   std::vector<storage::Fact> facts;
   facts.reserve(keys.size());
   for (const FactKey& key : keys) {
-    DYAD_ASSIGN_OR_RETURN(storage::Fact f, store_.GetFact(key));
-    facts.push_back(std::move(f));
+    Result<storage::Fact> f = store_.GetFact(key);
+    // The snapshot is derived from the store, which never deletes: a fact
+    // it names and the store lacks is damage, not a user's unknown name.
+    if (!f.ok() && f.status().IsNotFound())
+      return Status::Corruption(f.status().message() + " (the graph snapshot names it)");
+    DYAD_RETURN_IF_ERROR(f.status());
+    facts.push_back(std::move(f).value());
   }
   return facts;
 }

@@ -154,8 +154,8 @@ class QueryEngine {
                                        const TraversalFilter& filter, const QueryLimits& limits,
                                        Limit* truncated_by) const;
 
-  // The facts with their provenance, in the order given. NotFound if the
-  // store no longer has one (it never deletes, so that is corruption).
+  // The facts with their provenance, in the order given. Corruption if the
+  // store lacks one (it never deletes, so the two disagree).
   Result<std::vector<storage::Fact>> FetchFacts(const std::vector<FactKey>& keys) const;
 
  private:

@@ -34,7 +34,7 @@ Result<std::unique_ptr<SnapshotManager>> SnapshotManager::Open(storage::Store& s
   if (!base) {
     DYAD_ASSIGN_OR_RETURN(base, CsrImage::Build(store));
     // A store on a read-only medium still answers, from memory.
-    if (options.persist) base->Persist(image_path).IgnoreError();
+    if (options.persist) manager->info_.persisted = base->Persist(image_path);
   }
   manager->info_.mapped = mapped;
   manager->info_.build_seconds =
@@ -102,6 +102,7 @@ Status SnapshotManager::Rebuild() {
   Install(base);
   std::lock_guard lock(mu_);
   info_.mapped = false;
+  info_.persisted = persisted;
   info_.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return persisted;

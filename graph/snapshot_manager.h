@@ -42,6 +42,10 @@ struct SnapshotInfo {
   bool mapped = false;  // from the persisted file
   double build_seconds = 0;
   uint64_t rebuilds = 0;  // background rebuilds since open
+  // Whether the last image built was written beside the store (OK when
+  // persisting is off or the image was mapped). Queries work either way;
+  // `dyad load` reports a failure.
+  Status persisted;
 };
 
 class SnapshotManager {

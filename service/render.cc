@@ -111,9 +111,10 @@ void WriteFact(JsonWriter& w, const FactView& v) {
 
 std::string DayText(DayCode d) { return d == kOpenDay ? "-" : storage::FormatDay(d); }
 
-// Left-aligned columns, two spaces apart, with a header row.
+// Left-aligned columns, two spaces apart, with a header row; every line
+// starts with `indent`.
 std::string Table(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows) {
+                  const std::vector<std::vector<std::string>>& rows, std::string_view indent = "") {
   std::vector<size_t> width(header.size());
   auto display_width = [](const std::string& s) {
     size_t n = 0;
@@ -126,7 +127,7 @@ std::string Table(const std::vector<std::string>& header,
   }
   std::string out;
   auto line = [&](const std::vector<std::string>& cells) {
-    std::string l;
+    std::string l(indent);
     for (size_t i = 0; i < cells.size(); ++i) {
       l += cells[i];
       if (i + 1 < cells.size()) l += std::string(width[i] - display_width(cells[i]) + 2, ' ');
@@ -137,6 +138,58 @@ std::string Table(const std::vector<std::string>& header,
   for (const auto& r : rows) line(r);
   return out;
 }
+
+std::vector<std::string> FactHeader() {
+  return {"SUBJECT", "PREDICATE", "OBJECT", "FROM", "TO", "CONF", "SOURCES"};
+}
+
+std::vector<std::vector<std::string>> FactRows(const std::vector<FactView>& facts) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : facts) {
+    std::vector<std::string> docs;
+    for (const auto& s : v.fact.sources) docs.push_back(s.doc);
+    rows.push_back({v.subject.name, v.fact.predicate, v.object.name, DayText(v.fact.valid_from),
+                    DayText(v.fact.valid_to), FormatNumber(v.fact.confidence),
+                    fmt::format("{}", fmt::join(docs, ", "))});
+  }
+  return rows;
+}
+
+void WriteTruncated(JsonWriter& w, const std::string& truncated_by) {
+  w.Key("truncated").Bool(!truncated_by.empty());
+  if (!truncated_by.empty()) w.Key("truncated_by").String(truncated_by);
+}
+
+// " (truncated: ...)" naming the flag behind the limit, or "".
+std::string TruncatedNote(const std::string& truncated_by) {
+  if (truncated_by.empty()) return "";
+  if (truncated_by == "deadline") return " (truncated: --timeout ran out)";
+  if (truncated_by == "nodes") return " (truncated: --limit of nodes reached)";
+  if (truncated_by == "paths") return " (truncated: --limit of paths reached)";
+  if (truncated_by == "depth") return " (truncated: --max-depth reached)";
+  return fmt::format(" (truncated: the limit of {} was reached)", truncated_by);
+}
+
+std::string Plural(size_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+// One step of a path for people: "—PRED→" for facts stated from the
+// earlier node to the later, "—PRED←" for the reverse, both joined by "/".
+std::string StepArrow(const storage::Node& from, const std::vector<FactView>& facts) {
+  std::vector<std::string> forward, backward;
+  auto add = [](std::vector<std::string>& list, const std::string& p) {
+    if (std::find(list.begin(), list.end(), p) == list.end()) list.push_back(p);
+  };
+  for (const auto& f : facts) add(f.fact.subject == from.id ? forward : backward, f.fact.predicate);
+  std::vector<std::string> parts;
+  if (!forward.empty()) parts.push_back(fmt::format("—{}→", fmt::join(forward, ",")));
+  if (!backward.empty()) parts.push_back(fmt::format("—{}←", fmt::join(backward, ",")));
+  if (parts.empty()) return "——";
+  return fmt::format("{}", fmt::join(parts, "/"));
+}
+
+std::string Goldstein(double sum) { return fmt::format("{:+.1f}", sum); }
 
 }  // namespace
 
@@ -225,15 +278,154 @@ std::string FactsTable(const storage::Node& node, const std::vector<FactView>& f
   std::string out =
       fmt::format("{} ({}), {} fact{}{}\n", node.name, node.external_id, facts.size(),
                   facts.size() == 1 ? "" : "s", truncated ? " (truncated: --timeout ran out)" : "");
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& v : facts) {
-    std::vector<std::string> docs;
-    for (const auto& s : v.fact.sources) docs.push_back(s.doc);
-    rows.push_back({v.subject.name, v.fact.predicate, v.object.name, DayText(v.fact.valid_from),
-                    DayText(v.fact.valid_to), FormatNumber(v.fact.confidence),
-                    fmt::format("{}", fmt::join(docs, ", "))});
+  return out + Table(FactHeader(), FactRows(facts));
+}
+
+std::string NeighboursJson(const NeighboursView& a) {
+  JsonWriter w;
+  w.BeginObject().Key("start");
+  WriteNode(w, a.start);
+  w.Key("depth").Int(a.depth).Key("nodes").BeginArray();
+  for (const auto& n : a.nodes) {
+    w.BeginObject();
+    WriteNodeFields(w, n.node);
+    w.Key("hops").Int(n.hops).EndObject();
   }
-  return out + Table({"SUBJECT", "PREDICATE", "OBJECT", "FROM", "TO", "CONF", "SOURCES"}, rows);
+  w.EndArray().Key("facts").BeginArray();
+  for (const auto& f : a.facts) WriteFact(w, f);
+  w.EndArray();
+  WriteTruncated(w, a.truncated_by);
+  w.EndObject();
+  return w.str();
+}
+
+std::string NeighboursTable(const NeighboursView& a) {
+  std::string out =
+      fmt::format("{} ({}), within {}: {}, {}{}\n", a.start.name, a.start.external_id,
+                  Plural(a.depth, "hop", "hops"), Plural(a.nodes.size(), "node", "nodes"),
+                  Plural(a.facts.size(), "fact", "facts"), TruncatedNote(a.truncated_by));
+  for (size_t i = 0; i < a.nodes.size();) {
+    const int hops = a.nodes[i].hops;
+    std::vector<std::vector<std::string>> rows;
+    for (; i < a.nodes.size() && a.nodes[i].hops == hops; ++i) {
+      const storage::Node& n = a.nodes[i].node;
+      rows.push_back({n.name, n.label, n.external_id});
+    }
+    out += fmt::format("\n{} away: {}\n", Plural(hops, "hop", "hops"),
+                       Plural(rows.size(), "node", "nodes"));
+    out += Table({"NAME", "LABEL", "ID"}, rows, "  ");
+  }
+  if (!a.facts.empty()) out += "\nfacts crossed:\n" + Table(FactHeader(), FactRows(a.facts), "  ");
+  return out;
+}
+
+std::string PathsJson(const PathsView& a) {
+  JsonWriter w;
+  w.BeginObject().Key("from");
+  WriteNode(w, a.from);
+  w.Key("to");
+  WriteNode(w, a.to);
+  w.Key("hops");
+  if (a.hops) {
+    w.Int(*a.hops);
+  } else {
+    w.Null();
+  }
+  w.Key("paths").BeginArray();
+  for (const auto& p : a.paths) {
+    w.BeginObject().Key("nodes").BeginArray();
+    for (const auto& n : p.nodes) WriteNode(w, n);
+    w.EndArray().Key("facts").BeginArray();
+    for (const auto& step : p.steps) {
+      for (const auto& f : step) WriteFact(w, f);
+    }
+    w.EndArray().Key("cost").Number(p.cost).EndObject();
+  }
+  w.EndArray();
+  WriteTruncated(w, a.truncated_by);
+  w.EndObject();
+  return w.str();
+}
+
+std::string PathsTable(const PathsView& a) {
+  std::string out = fmt::format("{} ({}) to {} ({}): ", a.from.name, a.from.external_id, a.to.name,
+                                a.to.external_id);
+  if (!a.hops || a.paths.empty()) return out + "no path" + TruncatedNote(a.truncated_by) + "\n";
+  out += Plural(a.paths.size(), "path", "paths") + TruncatedNote(a.truncated_by) + "\n";
+  for (size_t i = 0; i < a.paths.size(); ++i) {
+    const PathView& p = a.paths[i];
+    std::string line;
+    std::vector<FactView> facts;
+    for (size_t n = 0; n < p.nodes.size(); ++n) {
+      if (n > 0) line += " ";
+      line += p.nodes[n].name;
+      if (n < p.steps.size()) {
+        // Two appends, not `" " + ...`: GCC 12 at -O3 warns (-Wrestrict) on that.
+        line += ' ';
+        line += StepArrow(p.nodes[n], p.steps[n]);
+        facts.insert(facts.end(), p.steps[n].begin(), p.steps[n].end());
+      }
+    }
+    out += fmt::format("\n{}. {}  ({}, cost {})\n", i + 1, line,
+                       Plural(p.steps.size(), "hop", "hops"), FormatNumber(p.cost));
+    if (!facts.empty()) out += Table(FactHeader(), FactRows(facts), "   ");
+  }
+  return out;
+}
+
+std::string DyadJson(const DyadView& a) {
+  JsonWriter w;
+  w.BeginObject().Key("a");
+  WriteNode(w, a.a);
+  w.Key("b");
+  WriteNode(w, a.b);
+  w.Key("by").String(a.by).Key("buckets").BeginArray();
+  for (const auto& b : a.buckets) {
+    w.BeginObject()
+        .Key("period")
+        .String(b.period)
+        .Key("direction")
+        .String(b.a_to_b ? "a_to_b" : "b_to_a")
+        .Key("events")
+        .Uint(b.events)
+        .Key("goldstein")
+        .Number(b.goldstein)
+        .Key("facts")
+        .BeginArray();
+    for (const auto& f : b.facts) WriteFact(w, f);
+    w.EndArray().EndObject();
+  }
+  w.EndArray().Key("totals").BeginObject();
+  for (const auto& [key, t] : {std::pair{"a_to_b", a.a_to_b}, std::pair{"b_to_a", a.b_to_a}}) {
+    w.Key(key)
+        .BeginObject()
+        .Key("events")
+        .Uint(t.events)
+        .Key("goldstein")
+        .Number(t.goldstein)
+        .EndObject();
+  }
+  w.EndObject();
+  WriteTruncated(w, a.truncated_by);
+  w.EndObject();
+  return w.str();
+}
+
+std::string DyadTable(const DyadView& a) {
+  std::string out = fmt::format("A = {} ({}), B = {} ({}), by {}{}\n", a.a.name, a.a.external_id,
+                                a.b.name, a.b.external_id, a.by, TruncatedNote(a.truncated_by));
+  // One row per period, its two directions side by side ("-": no events).
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : a.buckets) {
+    if (rows.empty() || rows.back()[0] != b.period) rows.push_back({b.period, "-", "-", "-", "-"});
+    const size_t col = b.a_to_b ? 1 : 3;
+    rows.back()[col] = std::to_string(b.events);
+    rows.back()[col + 1] = Goldstein(b.goldstein);
+  }
+  rows.push_back({"total", std::to_string(a.a_to_b.events), Goldstein(a.a_to_b.goldstein),
+                  std::to_string(a.b_to_a.events), Goldstein(a.b_to_a.goldstein)});
+  return out +
+         Table({"PERIOD", "EVENTS A→B", "GOLDSTEIN A→B", "EVENTS B→A", "GOLDSTEIN B→A"}, rows);
 }
 
 std::string StatsJson(const storage::Stats& s) {

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "graph/snapshot_manager.h"
 #include "tests/test_util.h"
 
 namespace dyad::testing {
@@ -249,6 +250,107 @@ std::string FileWithABadLine3() {
          FactLine("Bob", "VISITED", "Location", "Paris");
 }
 
+// "Subject PREDICATE Object", to compare lists of facts.
+std::string Describe(const FactJson& f) {
+  return f.subject.name + " " + f.predicate + " " + f.object.name;
+}
+
+std::vector<std::string> Describe(const std::vector<FactJson>& facts) {
+  std::vector<std::string> out;
+  for (const auto& f : facts) out.push_back(Describe(f));
+  return out;
+}
+
+std::vector<std::string> NamesOf(const std::vector<NodeJson>& nodes) {
+  std::vector<std::string> names;
+  for (const auto& n : nodes) names.push_back(n.name);
+  return names;
+}
+
+// "truncated" must be a boolean; "truncated_by" is there exactly when it is true.
+std::optional<std::string> TruncatedBy(const Json& j) {
+  std::optional<dom::element> t = Field(j.root(), "truncated");
+  bool truncated = false;
+  if (t && t->get(truncated) != simdjson::SUCCESS) {
+    ADD_FAILURE() << "\"truncated\" is not a boolean: " << j.text();
+  }
+  dom::element by;
+  const bool has_by = j.root()["truncated_by"].get(by) == simdjson::SUCCESS;
+  EXPECT_EQ(has_by, truncated) << j.text();
+  if (!truncated) return std::nullopt;
+  return Str(j.root(), "truncated_by");
+}
+
+// A `neighbours` answer's nodes with their hops.
+struct NeighbourJson {
+  NodeJson node;
+  int64_t hops = -1;
+};
+
+std::vector<NeighbourJson> NeighboursOf(const Json& j) {
+  std::vector<NeighbourJson> out;
+  for (dom::element n : Arr(j.root(), "nodes")) out.push_back({ParseNode(n), Int(n, "hops")});
+  return out;
+}
+
+std::vector<std::string> NamesOf(const std::vector<NeighbourJson>& nodes) {
+  std::vector<std::string> names;
+  for (const auto& n : nodes) names.push_back(n.node.name);
+  return names;
+}
+
+struct PathJson {
+  std::vector<NodeJson> nodes;
+  std::vector<FactJson> facts;
+  double cost = 0;
+};
+
+std::vector<PathJson> PathsOf(const Json& j) {
+  std::vector<PathJson> out;
+  for (dom::element p : Arr(j.root(), "paths")) {
+    PathJson path;
+    for (dom::element n : Arr(p, "nodes")) path.nodes.push_back(ParseNode(n));
+    for (dom::element f : Arr(p, "facts")) path.facts.push_back(ParseFact(f));
+    path.cost = Num(p, "cost");
+    out.push_back(std::move(path));
+  }
+  return out;
+}
+
+// "hops": an integer, or nullopt for null (no path).
+std::optional<int64_t> HopsOf(const Json& j) {
+  std::optional<dom::element> h = Field(j.root(), "hops");
+  if (!h || h->is_null()) return std::nullopt;
+  return Int(j.root(), "hops");
+}
+
+struct BucketJson {
+  std::string period, direction;
+  int64_t events = 0;
+  double goldstein = 0;
+  std::vector<FactJson> facts;
+};
+
+std::vector<BucketJson> BucketsOf(const Json& j) {
+  std::vector<BucketJson> out;
+  for (dom::element b : Arr(j.root(), "buckets")) {
+    BucketJson bucket{
+        Str(b, "period"), Str(b, "direction"), Int(b, "events"), Num(b, "goldstein"), {}};
+    for (dom::element f : Arr(b, "facts")) bucket.facts.push_back(ParseFact(f));
+    out.push_back(std::move(bucket));
+  }
+  return out;
+}
+
+// One direction of a dyad's "totals".
+std::pair<int64_t, double> TotalOf(const Json& j, std::string_view direction) {
+  std::optional<dom::element> totals = Field(j.root(), "totals");
+  if (!totals) return {-1, 0};
+  std::optional<dom::element> t = Field(*totals, direction);
+  if (!t) return {-1, 0};
+  return {Int(*t, "events"), Num(*t, "goldstein")};
+}
+
 class CliTest : public ::testing::Test {
  protected:
   // One store with the seeds, shared by the tests that only read.
@@ -286,6 +388,16 @@ class CliTest : public ::testing::Test {
     EXPECT_TRUE(j.ok()) << r.out;
     if (!j.ok()) return {};
     return FactsOf(j);
+  }
+
+  // `dyad <args>` on the seeds, parsed; fails the test unless it exits 0
+  // with a JSON answer.
+  static std::unique_ptr<Json> QueryJson(std::vector<std::string> args) {
+    RunResult r = Query(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    auto j = std::make_unique<Json>(r.out);
+    EXPECT_TRUE(j->ok()) << r.out;
+    return j;
   }
 
   // Checks a load summary against cli.md's example for the seeds.
@@ -824,7 +936,9 @@ TEST_F(CliTest, UnknownSubcommandExits2) { EXPECT_EQ(Query({"frobnicate"}).exit_
 
 TEST_F(CliTest, HelpOnEveryCommandExits0WithUsage) {
   const std::vector<std::vector<std::string>> commands = {
-      {"--help"}, {"load", "--help"}, {"find", "--help"}, {"facts", "--help"}, {"stats", "--help"}};
+      {"--help"},          {"load", "--help"},       {"find", "--help"},
+      {"facts", "--help"}, {"neighbours", "--help"}, {"path", "--help"},
+      {"dyad", "--help"},  {"stats", "--help"}};
   for (const auto& args : commands) {
     RunResult r = RunDyad(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
@@ -832,6 +946,17 @@ TEST_F(CliTest, HelpOnEveryCommandExits0WithUsage) {
   }
   EXPECT_THAT(RunDyad({"facts", "--help"}).out, HasSubstr("--min-confidence"));
   EXPECT_THAT(RunDyad({"load", "--help"}).out, HasSubstr("--skip-bad"));
+  RunResult neighbours = RunDyad({"neighbours", "--help"});
+  for (std::string_view flag : {"--depth", "--limit", "--predicate", "--timeout"}) {
+    EXPECT_THAT(neighbours.out, HasSubstr(flag));
+  }
+  RunResult path = RunDyad({"path", "--help"});
+  for (std::string_view flag :
+       {"--all", "--k", "--weighted", "--max-depth", "--limit", "--label"}) {
+    EXPECT_THAT(path.out, HasSubstr(flag));
+  }
+  RunResult dyad = RunDyad({"dyad", "--help"});
+  for (std::string_view flag : {"--by", "--from", "--to"}) EXPECT_THAT(dyad.out, HasSubstr(flag));
 }
 
 TEST_F(CliTest, MissingStoreExits1) {
@@ -1006,6 +1131,604 @@ TEST_F(CliTest, SecondProcessOnAnOpenStoreFailsWithInUse) {
   EXPECT_EQ(after.exit_code, 0) << after.err;
 }
 
+// ---------------------------------------------------------------- neighbours
+
+// expected.md: Pakistan's neighbourhood at depth 1, by name.
+const std::vector<std::string> kPakistanDepth1 = {"Ashfaq Parvez Kayani",
+                                                  "Asif Ali Zardari",
+                                                  "Hina Rabbani Khar",
+                                                  "India",
+                                                  "Inter-Services Public Relations",
+                                                  "Islamabad",
+                                                  "Quadrilateral summit on Afghanistan 2012",
+                                                  "Raja Pervez Ashraf",
+                                                  "Russia",
+                                                  "Sergey Lavrov",
+                                                  "Vladimir Putin"};
+
+TEST_F(CliTest, NeighboursOfPakistanAtDepth1AreItsElevenNodesAndThirteenFacts) {
+  auto j = QueryJson({"neighbours", "Pakistan"});
+  ASSERT_TRUE(j->ok());
+  std::optional<dom::element> start = Field(j->root(), "start");
+  ASSERT_TRUE(start.has_value());
+  EXPECT_EQ(ParseNode(*start).id, "Country:pakistan");
+  EXPECT_EQ(Int(j->root(), "depth"), 1);
+  std::vector<NeighbourJson> nodes = NeighboursOf(*j);
+  EXPECT_EQ(NamesOf(nodes), kPakistanDepth1) << j->text();  // ordered by hops, then name
+  for (const auto& n : nodes) {
+    EXPECT_EQ(n.hops, 1) << n.node.name;
+    EXPECT_FALSE(n.node.id.empty());
+    EXPECT_FALSE(n.node.label.empty());
+  }
+  EXPECT_EQ(FactsOf(*j).size(), 13u) << j->text();
+  EXPECT_EQ(TruncatedBy(*j), std::nullopt);
+}
+
+TEST_F(CliTest, NeighboursFactsComeInTheOrderOfFactsWithTheirSources) {
+  auto j = QueryJson({"neighbours", "Pakistan"});
+  ASSERT_TRUE(j->ok());
+  std::vector<FactJson> crossed = FactsOf(*j);
+  std::vector<FactJson> facts = Facts("Pakistan");
+  EXPECT_EQ(Describe(crossed), Describe(facts));
+  const FactJson* cancelled = FindFact(crossed, "CANCELLED_VISIT", "Pakistan");
+  ASSERT_NE(cancelled, nullptr) << j->text();
+  EXPECT_EQ(cancelled->confidence, 0.9975);
+  EXPECT_EQ(cancelled->valid_from, "2012-10-02");
+  EXPECT_EQ(cancelled->sources.size(), 2u);
+}
+
+TEST_F(CliTest, NeighboursOfPakistanAtDepth2AddFiveNodesAtHop2) {
+  auto j = QueryJson({"neighbours", "Pakistan", "--depth", "2"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_EQ(Int(j->root(), "depth"), 2);
+  std::vector<NeighbourJson> nodes = NeighboursOf(*j);
+  ASSERT_EQ(nodes.size(), 16u) << j->text();
+  std::vector<std::string> expected = kPakistanDepth1;
+  expected.insert(expected.end(), {"Afghanistan", "Asim Bajwa", "Kashmir", "Moscow", "Tajikistan"});
+  EXPECT_EQ(NamesOf(nodes), expected);
+  for (size_t i = 0; i < nodes.size(); ++i) EXPECT_EQ(nodes[i].hops, i < 11 ? 1 : 2) << i;
+  // Every fact but Asim Bajwa STATED Defence cooperation, which is 3 hops out.
+  std::vector<FactJson> facts = FactsOf(*j);
+  EXPECT_EQ(facts.size(), 26u) << j->text();
+  for (const auto& f : facts) EXPECT_NE(f.object.name, "Defence cooperation");
+}
+
+TEST_F(CliTest, NeighboursOfKayaniAreMoscowAndPakistan) {
+  auto j = QueryJson({"neighbours", "Kiani"});
+  ASSERT_TRUE(j->ok());
+  std::vector<NeighbourJson> nodes = NeighboursOf(*j);
+  EXPECT_EQ(NamesOf(nodes), (std::vector<std::string>{"Moscow", "Pakistan"}));
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[0].node.id, "Location:moscow");
+  EXPECT_THAT(Describe(FactsOf(*j)),
+              ::testing::ElementsAre("Ashfaq Parvez Kayani HOLDS_OFFICE Pakistan",
+                                     "Ashfaq Parvez Kayani VISITED Moscow"));
+}
+
+TEST_F(CliTest, NeighboursLimitTruncatesByNodes) {
+  auto j = QueryJson({"neighbours", "Pakistan", "--limit", "3"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_THAT(j->text(), HasSubstr("\"truncated\":true,\"truncated_by\":\"nodes\""));
+  EXPECT_EQ(TruncatedBy(*j), "nodes");
+  std::vector<NeighbourJson> nodes = NeighboursOf(*j);
+  ASSERT_EQ(nodes.size(), 3u) << j->text();
+  // Facts only join nodes of the answer.
+  std::set<std::string> answer = {"Country:pakistan"};
+  for (const auto& n : nodes) answer.insert(n.node.id);
+  for (const auto& f : FactsOf(*j)) {
+    EXPECT_TRUE(answer.count(f.subject.id) && answer.count(f.object.id)) << Describe(f);
+  }
+}
+
+TEST_F(CliTest, NeighboursFiltersChangeTheAnswer) {
+  auto visits = QueryJson({"neighbours", "Kiani", "--predicate", "VISITED"});
+  ASSERT_TRUE(visits->ok());
+  EXPECT_EQ(NamesOf(NeighboursOf(*visits)), (std::vector<std::string>{"Moscow"}));
+  EXPECT_THAT(Describe(FactsOf(*visits)),
+              ::testing::ElementsAre("Ashfaq Parvez Kayani VISITED Moscow"));
+
+  auto offices = QueryJson({"neighbours", "Pakistan", "--predicate", "HOLDS_OFFICE"});
+  ASSERT_TRUE(offices->ok());
+  EXPECT_EQ(NamesOf(NeighboursOf(*offices)),
+            (std::vector<std::string>{"Ashfaq Parvez Kayani", "Asif Ali Zardari",
+                                      "Hina Rabbani Khar", "Raja Pervez Ashraf"}));
+  EXPECT_EQ(FactsOf(*offices).size(), 4u);
+
+  // --label: nodes of other labels are neither returned nor crossed, so
+  // depth 2 reaches no further than depth 1 (Lavrov's other ends are a
+  // Country, a Location and a Topic).
+  for (std::string depth : {"1", "2"}) {
+    auto people = QueryJson({"neighbours", "Pakistan", "--label", "Person", "--depth", depth});
+    ASSERT_TRUE(people->ok());
+    EXPECT_EQ(
+        NamesOf(NeighboursOf(*people)),
+        (std::vector<std::string>{"Ashfaq Parvez Kayani", "Asif Ali Zardari", "Hina Rabbani Khar",
+                                  "Raja Pervez Ashraf", "Sergey Lavrov", "Vladimir Putin"}))
+        << "depth " << depth;
+  }
+
+  // Facts valid on or before 2012-09-30: the undated ones and Russia's
+  // economic cooperation from 2012-01-01.
+  auto before = QueryJson({"neighbours", "Pakistan", "--to", "2012-09-30"});
+  ASSERT_TRUE(before->ok());
+  EXPECT_EQ(FactsOf(*before).size(), 7u) << before->text();
+}
+
+TEST_F(CliTest, NeighboursAtDepth0AreNone) {
+  auto j = QueryJson({"neighbours", "Pakistan", "--depth", "0"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_TRUE(NeighboursOf(*j).empty()) << j->text();
+  EXPECT_TRUE(FactsOf(*j).empty()) << j->text();
+}
+
+TEST_F(CliTest, NeighboursOfANodeWithoutFactsAreEmptyAndExit0) {
+  auto j = QueryJson({"neighbours", "United States", "--depth", "3"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_TRUE(NeighboursOf(*j).empty()) << j->text();
+  EXPECT_EQ(TruncatedBy(*j), std::nullopt);
+}
+
+// ---------------------------------------------------------------- path
+
+TEST_F(CliTest, PathFromKayaniToLavrovGoesThroughPakistan) {
+  auto j = QueryJson({"path", "Ashfaq Parvez Kayani", "Sergey Lavrov"});
+  ASSERT_TRUE(j->ok());
+  std::optional<dom::element> from = Field(j->root(), "from");
+  std::optional<dom::element> to = Field(j->root(), "to");
+  ASSERT_TRUE(from && to);
+  EXPECT_EQ(ParseNode(*from).id, kKayaniId);
+  EXPECT_EQ(ParseNode(*to).id, "Person:sergey-lavrov");
+  EXPECT_EQ(HopsOf(*j), 2);
+  EXPECT_EQ(TruncatedBy(*j), std::nullopt);
+  std::vector<PathJson> paths = PathsOf(*j);
+  ASSERT_EQ(paths.size(), 1u) << j->text();
+  EXPECT_EQ(NamesOf(paths[0].nodes),
+            (std::vector<std::string>{"Ashfaq Parvez Kayani", "Pakistan", "Sergey Lavrov"}));
+  // The facts of each step, in step order; Lavrov's praise is the one fact
+  // between Pakistan and him.
+  EXPECT_EQ(Describe(paths[0].facts),
+            (std::vector<std::string>{"Ashfaq Parvez Kayani HOLDS_OFFICE Pakistan",
+                                      "Sergey Lavrov PRAISED Pakistan"}));
+  EXPECT_EQ(paths[0].facts[1].sources.size(), 1u);
+  EXPECT_NEAR(paths[0].cost, -std::log(0.8), 1e-5);  // the cheapest fact of each step
+}
+
+TEST_F(CliTest, PathFromAsimBajwaToPutinGoesThroughIsprAndPakistan) {
+  auto j = QueryJson({"path", "Asim Bajwa", "Putin"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_EQ(HopsOf(*j), 3);
+  std::vector<PathJson> paths = PathsOf(*j);
+  ASSERT_EQ(paths.size(), 1u) << j->text();
+  EXPECT_EQ(NamesOf(paths[0].nodes),
+            (std::vector<std::string>{"Asim Bajwa", "Inter-Services Public Relations", "Pakistan",
+                                      "Vladimir Putin"}));
+  EXPECT_EQ(Describe(paths[0].facts),
+            (std::vector<std::string>{"Asim Bajwa HOLDS_OFFICE Inter-Services Public Relations",
+                                      "Inter-Services Public Relations MEMBER_OF Pakistan",
+                                      "Vladimir Putin CANCELLED_VISIT Pakistan"}));
+}
+
+// The two shortest paths from India to the city of Moscow, as node names.
+const std::set<std::vector<std::string>> kIndiaToMoscow = {
+    {"India", "Pakistan", "Ashfaq Parvez Kayani", "Moscow"},
+    {"India", "Pakistan", "Russia", "Moscow"}};
+
+TEST_F(CliTest, PathFromIndiaToMoscowIsOneOfTwoOfThreeHops) {
+  auto j = QueryJson({"path", "India", "Location:Moscow"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_EQ(HopsOf(*j), 3);
+  std::vector<PathJson> paths = PathsOf(*j);
+  ASSERT_EQ(paths.size(), 1u) << j->text();
+  // cli.md: ties go to the smaller node ids along the way; Russia, declared
+  // first in the seeds, has a smaller id than Kayani.
+  EXPECT_EQ(NamesOf(paths[0].nodes),
+            (std::vector<std::string>{"India", "Pakistan", "Russia", "Moscow"}));
+  // Every fact between Pakistan and Russia: the three COOPERATED_*.
+  EXPECT_EQ(
+      Describe(paths[0].facts),
+      (std::vector<std::string>{
+          "Pakistan COOPERATED_DIPLOMATICALLY India", "Russia COOPERATED_DIPLOMATICALLY Pakistan",
+          "Russia COOPERATED_ECONOMICALLY Pakistan", "Russia COOPERATED_MILITARILY Pakistan",
+          "Moscow LOCATED_IN Russia"}));
+}
+
+TEST_F(CliTest, PathAllGivesBothShortestPathsFromIndiaToMoscow) {
+  auto j = QueryJson({"path", "India", "Location:Moscow", "--all"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_EQ(HopsOf(*j), 3);
+  std::vector<PathJson> paths = PathsOf(*j);
+  ASSERT_EQ(paths.size(), 2u) << j->text();
+  std::set<std::vector<std::string>> found;
+  for (const auto& p : paths) {
+    found.insert(NamesOf(p.nodes));
+    const bool via_kayani = p.nodes[2].name == "Ashfaq Parvez Kayani";
+    EXPECT_EQ(p.facts.size(), via_kayani ? 3u : 5u) << j->text();
+  }
+  EXPECT_EQ(found, kIndiaToMoscow);
+}
+
+TEST_F(CliTest, PathKGivesTheKShortestPaths) {
+  auto two = QueryJson({"path", "India", "Location:Moscow", "--k", "2"});
+  ASSERT_TRUE(two->ok());
+  std::vector<PathJson> paths = PathsOf(*two);
+  ASSERT_EQ(paths.size(), 2u) << two->text();
+  std::set<std::vector<std::string>> found;
+  for (const auto& p : paths) found.insert(NamesOf(p.nodes));
+  EXPECT_EQ(found, kIndiaToMoscow);
+
+  // The third is longer than the shortest.
+  auto three = QueryJson({"path", "India", "Location:Moscow", "--k", "3"});
+  ASSERT_TRUE(three->ok());
+  paths = PathsOf(*three);
+  ASSERT_EQ(paths.size(), 3u) << three->text();
+  EXPECT_EQ(HopsOf(*three), 3);
+  EXPECT_GT(paths[2].nodes.size(), 4u);
+}
+
+TEST_F(CliTest, PathBetweenUnconnectedNodesIsNullHopsAndNoPaths) {
+  RunResult r = Query({"path", "United States", "Russia"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"hops\":null,\"paths\":[]"));
+  EXPECT_EQ(HopsOf(j), std::nullopt);
+  EXPECT_TRUE(PathsOf(j).empty());
+  EXPECT_EQ(TruncatedBy(j), std::nullopt);
+}
+
+TEST_F(CliTest, PathFiltersChangeTheAnswer) {
+  // Only offices: Kayani reaches Pakistan, Lavrov Russia, and nothing joins them.
+  auto offices = QueryJson({"path", "Kiani", "Lavrov", "--predicate", "HOLDS_OFFICE"});
+  ASSERT_TRUE(offices->ok());
+  EXPECT_EQ(HopsOf(*offices), std::nullopt) << offices->text();
+  // Up to 2012-10-03, Lavrov had not yet praised Pakistan: the shortest
+  // way from Kayani to him takes a third hop.
+  auto before = QueryJson({"path", "Kiani", "Lavrov", "--to", "2012-10-03"});
+  ASSERT_TRUE(before->ok());
+  EXPECT_EQ(HopsOf(*before), 3) << before->text();
+  std::vector<PathJson> paths = PathsOf(*before);
+  ASSERT_EQ(paths.size(), 1u) << before->text();
+  EXPECT_EQ(paths[0].nodes.front().name, "Ashfaq Parvez Kayani");
+  EXPECT_EQ(paths[0].nodes.back().name, "Sergey Lavrov");
+  for (const auto& f : paths[0].facts) {
+    EXPECT_TRUE(!f.valid_from || *f.valid_from <= "2012-10-03") << Describe(f);
+  }
+  // A path longer than --max-depth is no path, and the answer says why.
+  auto shallow = QueryJson({"path", "Asim Bajwa", "Putin", "--max-depth", "2"});
+  ASSERT_TRUE(shallow->ok());
+  EXPECT_EQ(HopsOf(*shallow), std::nullopt) << shallow->text();
+  EXPECT_TRUE(PathsOf(*shallow).empty());
+  EXPECT_EQ(TruncatedBy(*shallow), "depth");
+}
+
+TEST_F(CliTest, PathWeightedCostIsTheLeastTotalMinusLogConfidence) {
+  // From India every path starts with Pakistan COOPERATED_DIPLOMATICALLY
+  // India (0.6); the cheapest way on to Moscow crosses one fact of 0.9975
+  // (Putin's cancelled visit, or Lavrov's to Islamabad) and facts of 1.0.
+  auto j = QueryJson({"path", "India", "Location:Moscow", "--weighted"});
+  ASSERT_TRUE(j->ok());
+  std::vector<PathJson> paths = PathsOf(*j);
+  ASSERT_EQ(paths.size(), 1u) << j->text();
+  EXPECT_NEAR(paths[0].cost, -std::log(0.6) - std::log(0.9975), 1e-5) << j->text();
+  EXPECT_EQ(paths[0].nodes.front().name, "India");
+  EXPECT_EQ(paths[0].nodes.back().id, "Location:moscow");
+}
+
+TEST_F(CliTest, PathWeightedPrefersTwoSureStepsToOneDoubtfulOne) {
+  TempDir dir;
+  const std::string db = (dir / "db").string();
+  auto met = [](std::string_view a, std::string_view b, std::string_view confidence) {
+    return std::string(R"({"kind": "fact", "subject": {"label": "Person", "name": ")") +
+           std::string(a) + R"("}, "predicate": "MET", "object": {"label": "Person", "name": ")" +
+           std::string(b) + R"("}, "confidence": )" + std::string(confidence) +
+           R"(, "source": {"doc": "d1"}})" + "\n";
+  };
+  WriteFile(dir / "f.jsonl", met("A", "C", "0.5") + met("A", "B", "0.9") + met("B", "C", "0.9"));
+  ASSERT_EQ(RunDyad({"load", "--db", db, (dir / "f.jsonl").string()}).exit_code, 0);
+
+  RunResult fewest = RunDyad({"path", "A", "C", "--db", db, "--format", "json"});
+  ASSERT_EQ(fewest.exit_code, 0) << fewest.err;
+  Json f(fewest.out);
+  ASSERT_TRUE(f.ok()) << fewest.out;
+  std::vector<PathJson> hops = PathsOf(f);
+  ASSERT_EQ(hops.size(), 1u) << fewest.out;
+  EXPECT_EQ(NamesOf(hops[0].nodes), (std::vector<std::string>{"A", "C"}));
+  EXPECT_NEAR(hops[0].cost, -std::log(0.5), 1e-5);
+
+  RunResult surest = RunDyad({"path", "A", "C", "--weighted", "--db", db, "--format", "json"});
+  ASSERT_EQ(surest.exit_code, 0) << surest.err;
+  Json s(surest.out);
+  ASSERT_TRUE(s.ok()) << surest.out;
+  std::vector<PathJson> weighted = PathsOf(s);
+  ASSERT_EQ(weighted.size(), 1u) << surest.out;
+  EXPECT_EQ(NamesOf(weighted[0].nodes), (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_NEAR(weighted[0].cost, -2 * std::log(0.9), 1e-5);
+  EXPECT_EQ(HopsOf(s), 2);
+
+  // The k cheapest, cheapest first.
+  RunResult two =
+      RunDyad({"path", "A", "C", "--weighted", "--k", "2", "--db", db, "--format", "json"});
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  Json t(two.out);
+  ASSERT_TRUE(t.ok()) << two.out;
+  std::vector<PathJson> ranked = PathsOf(t);
+  ASSERT_EQ(ranked.size(), 2u) << two.out;
+  EXPECT_EQ(NamesOf(ranked[0].nodes), (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ(NamesOf(ranked[1].nodes), (std::vector<std::string>{"A", "C"}));
+  EXPECT_NEAR(ranked[1].cost, -std::log(0.5), 1e-5);
+}
+
+TEST_F(CliTest, PathLimitCapsThePaths) {
+  auto j = QueryJson({"path", "India", "Location:Moscow", "--all", "--limit", "1"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_EQ(PathsOf(*j).size(), 1u) << j->text();
+  EXPECT_EQ(TruncatedBy(*j), "paths");
+}
+
+TEST_F(CliTest, PathAllWithKIsAUsageError) {
+  RunResult r = Query({"path", "India", "Location:Moscow", "--all", "--k", "2"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(Query({"path", "India"}).exit_code, 2);
+  EXPECT_EQ(Query({"path", "India", "Russia", "--k", "0"}).exit_code, 2);
+}
+
+// ---------------------------------------------------------------- dyad
+
+TEST_F(CliTest, DyadRussiaPakistanByMonth) {
+  auto j = QueryJson({"dyad", "Russia", "Pakistan"});
+  ASSERT_TRUE(j->ok());
+  std::optional<dom::element> a = Field(j->root(), "a");
+  std::optional<dom::element> b = Field(j->root(), "b");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(ParseNode(*a).id, "Country:russia");
+  EXPECT_EQ(ParseNode(*b).id, "Country:pakistan");
+  EXPECT_EQ(Str(j->root(), "by"), "month");
+  EXPECT_EQ(TruncatedBy(*j), std::nullopt);
+
+  std::vector<BucketJson> buckets = BucketsOf(*j);
+  ASSERT_EQ(buckets.size(), 4u) << j->text();
+  // By period, then direction.
+  const struct {
+    std::string period, direction;
+    int64_t events;
+    double goldstein;
+  } expected[] = {{"2012-01", "a_to_b", 1, 6.4},
+                  {"2012-01", "b_to_a", 1, 4.0},
+                  {"2012-10", "a_to_b", 7, 14.2},
+                  {"2012-10", "b_to_a", 1, 1.9}};
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    EXPECT_EQ(buckets[i].period, expected[i].period) << i;
+    EXPECT_EQ(buckets[i].direction, expected[i].direction) << i;
+    EXPECT_EQ(buckets[i].events, expected[i].events) << i;
+    EXPECT_NEAR(buckets[i].goldstein, expected[i].goldstein, 1e-9) << i;
+    EXPECT_EQ(buckets[i].facts.size(), static_cast<size_t>(expected[i].events)) << i;
+  }
+  EXPECT_THAT(Describe(buckets[0].facts),
+              ::testing::ElementsAre("Russia COOPERATED_ECONOMICALLY Pakistan"));
+  EXPECT_THAT(Describe(buckets[1].facts),
+              ::testing::ElementsAre("Hina Rabbani Khar INVITED Sergey Lavrov"));
+  EXPECT_THAT(Describe(buckets[3].facts),
+              ::testing::ElementsAre("Ashfaq Parvez Kayani VISITED Moscow"));
+  EXPECT_THAT(Describe(buckets[2].facts),
+              ::testing::UnorderedElementsAre(
+                  "Vladimir Putin CANCELLED_VISIT Pakistan", "Sergey Lavrov VISITED Islamabad",
+                  "Sergey Lavrov MET Hina Rabbani Khar", "Sergey Lavrov MET Raja Pervez Ashraf",
+                  "Russia COOPERATED_MILITARILY Pakistan",
+                  "Russia COOPERATED_DIPLOMATICALLY Pakistan", "Sergey Lavrov PRAISED Pakistan"));
+  // The facts come with their provenance.
+  const FactJson* visit = FindFact(buckets[3].facts, "VISITED", "Moscow");
+  ASSERT_NE(visit, nullptr);
+  EXPECT_EQ(visit->sources.size(), 2u);
+
+  auto [ab_events, ab_goldstein] = TotalOf(*j, "a_to_b");
+  auto [ba_events, ba_goldstein] = TotalOf(*j, "b_to_a");
+  EXPECT_EQ(ab_events, 8);
+  EXPECT_NEAR(ab_goldstein, 20.6, 1e-9);
+  EXPECT_EQ(ba_events, 2);
+  EXPECT_NEAR(ba_goldstein, 5.9, 1e-9);
+  // Sums print rounded to 6 decimals, not as 14.200000000000001.
+  EXPECT_THAT(j->text(), HasSubstr("\"goldstein\":14.2,"));
+  EXPECT_THAT(j->text(), HasSubstr("\"goldstein\":20.6}"));
+}
+
+TEST_F(CliTest, DyadRussiaPakistanByYear) {
+  auto j = QueryJson({"dyad", "Russia", "Pakistan", "--by", "year"});
+  ASSERT_TRUE(j->ok());
+  EXPECT_EQ(Str(j->root(), "by"), "year");
+  std::vector<BucketJson> buckets = BucketsOf(*j);
+  ASSERT_EQ(buckets.size(), 2u) << j->text();
+  EXPECT_EQ(buckets[0].period, "2012");
+  EXPECT_EQ(buckets[0].direction, "a_to_b");
+  EXPECT_EQ(buckets[0].events, 8);
+  EXPECT_NEAR(buckets[0].goldstein, 20.6, 1e-9);
+  EXPECT_EQ(buckets[1].period, "2012");
+  EXPECT_EQ(buckets[1].direction, "b_to_a");
+  EXPECT_EQ(buckets[1].events, 2);
+  EXPECT_NEAR(buckets[1].goldstein, 5.9, 1e-9);
+  EXPECT_EQ(TotalOf(*j, "a_to_b").first, 8);
+  EXPECT_EQ(TotalOf(*j, "b_to_a").first, 2);
+}
+
+TEST_F(CliTest, DyadTheOtherWayRoundSwapsTheDirections) {
+  auto j = QueryJson({"dyad", "Islamic Republic of Pakistan", "Russian Federation"});
+  ASSERT_TRUE(j->ok());
+  auto [ab_events, ab_goldstein] = TotalOf(*j, "a_to_b");
+  auto [ba_events, ba_goldstein] = TotalOf(*j, "b_to_a");
+  EXPECT_EQ(ab_events, 2);
+  EXPECT_NEAR(ab_goldstein, 5.9, 1e-9);
+  EXPECT_EQ(ba_events, 8);
+  EXPECT_NEAR(ba_goldstein, 20.6, 1e-9);
+}
+
+TEST_F(CliTest, DyadDateWindowKeepsEventsValidInIt) {
+  // From October on: Khar's invitation (valid to 2012-09-30) drops out; the
+  // economic cooperation, valid from 2012-01-01 with no end, stays in its
+  // month.
+  auto j = QueryJson({"dyad", "Russia", "Pakistan", "--from", "2012-10-01"});
+  ASSERT_TRUE(j->ok());
+  std::vector<BucketJson> buckets = BucketsOf(*j);
+  ASSERT_EQ(buckets.size(), 3u) << j->text();
+  EXPECT_EQ(buckets[0].period + " " + buckets[0].direction, "2012-01 a_to_b");
+  EXPECT_EQ(buckets[1].period + " " + buckets[1].direction, "2012-10 a_to_b");
+  EXPECT_EQ(buckets[2].period + " " + buckets[2].direction, "2012-10 b_to_a");
+  EXPECT_EQ(TotalOf(*j, "a_to_b").first, 8);
+  EXPECT_EQ(TotalOf(*j, "b_to_a").first, 1);
+  EXPECT_NEAR(TotalOf(*j, "b_to_a").second, 1.9, 1e-9);
+
+  auto visits = QueryJson({"dyad", "Russia", "Pakistan", "--predicate", "VISITED"});
+  ASSERT_TRUE(visits->ok());
+  EXPECT_EQ(TotalOf(*visits, "a_to_b").first, 1);  // Lavrov to Islamabad
+  EXPECT_EQ(TotalOf(*visits, "b_to_a").first, 1);  // Kayani to Moscow
+}
+
+TEST_F(CliTest, DyadWithABadByIsAUsageError) {
+  EXPECT_EQ(Query({"dyad", "Russia", "Pakistan", "--by", "week"}).exit_code, 2);
+  EXPECT_EQ(Query({"dyad", "Russia"}).exit_code, 2);
+}
+
+// ---------------------------------------------------------------- graph queries
+
+TEST_F(CliTest, GraphQueriesOfAnUnknownNodeExit4) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"neighbours", "Atlantis"},
+                                                                {"path", "Atlantis", "Russia"},
+                                                                {"path", "Russia", "Atlantis"},
+                                                                {"dyad", "Russia", "Atlantis"}}) {
+    RunResult r = Query(args);
+    EXPECT_EQ(r.exit_code, 4) << args[0] << ": " << r.out << r.err;
+    Json j(r.out);
+    ASSERT_TRUE(j.ok()) << r.out;
+    std::optional<dom::element> error = Field(j.root(), "error");
+    ASSERT_TRUE(error.has_value()) << r.out;
+    EXPECT_EQ(Str(*error, "code"), "NOT_FOUND");
+    EXPECT_THAT(r.err, HasSubstr("Atlantis"));
+  }
+}
+
+TEST_F(CliTest, GraphQueriesOfAnAmbiguousNameExit5WithTheCandidates) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"neighbours", "Moscow"}, {"path", "India", "Moscow"}, {"dyad", "Moscow", "Pakistan"}}) {
+    RunResult r = Query(args);
+    EXPECT_EQ(r.exit_code, 5) << args[0] << ": " << r.out << r.err;
+    Json j(r.out);
+    ASSERT_TRUE(j.ok()) << r.out;
+    std::optional<dom::element> error = Field(j.root(), "error");
+    ASSERT_TRUE(error.has_value()) << r.out;
+    EXPECT_EQ(Str(*error, "code"), "AMBIGUOUS");
+    std::vector<NodeJson> candidates;
+    for (dom::element c : Arr(*error, "candidates")) candidates.push_back(ParseNode(c));
+    EXPECT_THAT(IdsOf(candidates), UnorderedElementsAre("Country:russia", "Location:moscow"));
+  }
+}
+
+TEST_F(CliTest, GraphQueriesWithATimeoutThatRanOutAreTruncatedAndExit0) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"neighbours", "Pakistan", "--depth", "2"},
+                                             {"path", "India", "Location:Moscow", "--all"},
+                                             {"dyad", "Russia", "Pakistan"}}) {
+    std::vector<std::string> timed = args;
+    timed.insert(timed.end(), {"--timeout", "0"});
+    RunResult r = Query(timed);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    Json j(r.out);
+    ASSERT_TRUE(j.ok()) << r.out;
+    EXPECT_EQ(TruncatedBy(j), "deadline") << args[0] << ": " << r.out;
+
+    std::vector<std::string> ample = args;
+    ample.insert(ample.end(), {"--timeout", "60000"});
+    auto k = QueryJson(ample);
+    ASSERT_TRUE(k->ok());
+    EXPECT_EQ(TruncatedBy(*k), std::nullopt) << args[0];
+  }
+}
+
+TEST_F(CliTest, GraphQueriesRejectMalformedFilters) {
+  EXPECT_EQ(Query({"neighbours", "Pakistan", "--from", "2012-13-01"}).exit_code, 3);
+  EXPECT_EQ(Query({"path", "India", "Russia", "--min-confidence", "2"}).exit_code, 3);
+  EXPECT_EQ(Query({"dyad", "Russia", "Pakistan", "--timeout", "soon"}).exit_code, 3);
+  EXPECT_EQ(Query({"neighbours", "Pakistan", "--direction", "sideways"}).exit_code, 2);
+  EXPECT_EQ(Query({"neighbours", "Pakistan", "--depth", "-1"}).exit_code, 2);
+  EXPECT_EQ(Query({"neighbours", "Pakistan", "--limit", "0"}).exit_code, 2);
+}
+
+// ---------------------------------------------------------------- graph image
+
+TEST_F(CliTest, LoadPersistsTheGraphImageAndQueriesSeeLaterLoads) {
+  TempDir dir;
+  const fs::path db = dir / "db";
+  ASSERT_EQ(RunDyad({"load", "--db", db.string(), SeedFacts().string()}).exit_code, 0);
+  const fs::path image = graph::SnapshotManager::ImagePath(db);
+  EXPECT_TRUE(fs::exists(image)) << image;
+
+  RunResult before = RunDyad({"neighbours", "Kiani", "--db", db.string(), "--format", "json"});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  Json b(before.out);
+  ASSERT_TRUE(b.ok()) << before.out;
+  EXPECT_EQ(NamesOf(NeighboursOf(b)), (std::vector<std::string>{"Moscow", "Pakistan"}));
+
+  WriteFile(dir / "more.jsonl", FactLine("Ashfaq Parvez Kayani", "MET", "Person", "Bob"));
+  ASSERT_EQ(RunDyad({"load", "--db", db.string(), (dir / "more.jsonl").string()}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(image));
+  RunResult after = RunDyad({"neighbours", "Kiani", "--db", db.string(), "--format", "json"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  Json a(after.out);
+  ASSERT_TRUE(a.ok()) << after.out;
+  EXPECT_EQ(NamesOf(NeighboursOf(a)), (std::vector<std::string>{"Bob", "Moscow", "Pakistan"}));
+  RunResult path = RunDyad({"path", "Bob", "Putin", "--db", db.string(), "--format", "json"});
+  ASSERT_EQ(path.exit_code, 0) << path.err;
+  Json p(path.out);
+  ASSERT_TRUE(p.ok()) << path.out;
+  EXPECT_EQ(HopsOf(p), 3);  // Bob, Kayani, Pakistan, Putin
+}
+
+TEST_F(CliTest, ALoadThatStopsAtABadLinePersistsWhatItCommitted) {
+  TempDir dir;
+  const fs::path db = dir / "db";
+  WriteFile(dir / "bad.jsonl", FileWithABadLine3());
+  RunResult r = RunDyad({"load", "--db", db.string(), (dir / "bad.jsonl").string(), "--batch", "1",
+                         "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ(Int(j.root(), "committed_lines"), 2);
+  EXPECT_TRUE(fs::exists(graph::SnapshotManager::ImagePath(db)));
+  RunResult n = RunDyad({"neighbours", "Alice", "--db", db.string(), "--format", "json"});
+  ASSERT_EQ(n.exit_code, 0) << n.err;
+  Json k(n.out);
+  ASSERT_TRUE(k.ok()) << n.out;
+  EXPECT_EQ(NamesOf(NeighboursOf(k)), (std::vector<std::string>{"Bob"}));
+}
+
+TEST_F(CliTest, AGraphImageThatCannotBeWrittenFailsTheLoadAfterItsSummary) {
+  TempDir dir;
+  const fs::path db = dir / "db";
+  ASSERT_EQ(RunDyad({"load", "--db", db.string(), SeedFacts().string()}).exit_code, 0);
+  // A non-empty directory where the image goes: it can be neither read nor
+  // replaced.
+  const fs::path image = graph::SnapshotManager::ImagePath(db);
+  fs::remove(image);
+  fs::create_directories(image / "in-the-way");
+  WriteFile(dir / "more.jsonl", FactLine("Ashfaq Parvez Kayani", "MET", "Person", "Bob"));
+  RunResult r =
+      RunDyad({"load", "--db", db.string(), (dir / "more.jsonl").string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << "the summary comes first, alone on stdout: " << r.out;
+  EXPECT_EQ(Int(j.root(), "facts_added"), 1);
+  EXPECT_THAT(r.err, HasSubstr("graph snapshot"));
+  EXPECT_THAT(r.err, HasSubstr(image.string()));
+  // What was loaded stays loaded, and a query still answers (from memory).
+  RunResult facts = RunDyad({"facts", "Bob", "--db", db.string(), "--format", "json"});
+  ASSERT_EQ(facts.exit_code, 0) << facts.err;
+  Json f(facts.out);
+  ASSERT_TRUE(f.ok()) << facts.out;
+  EXPECT_EQ(FactsOf(f).size(), 1u);
+  RunResult n = RunDyad({"neighbours", "Bob", "--db", db.string(), "--format", "json"});
+  ASSERT_EQ(n.exit_code, 0) << n.err;
+  Json k(n.out);
+  ASSERT_TRUE(k.ok()) << n.out;
+  EXPECT_EQ(NamesOf(NeighboursOf(k)), (std::vector<std::string>{"Ashfaq Parvez Kayani"}));
+}
+
 // ---------------------------------------------------------------- tables
 
 TEST_F(CliTest, TableFormatIsTextForPeople) {
@@ -1020,6 +1743,30 @@ TEST_F(CliTest, TableFormatIsTextForPeople) {
   EXPECT_THAT(facts.out, HasSubstr("Moscow"));
   EXPECT_THAT(facts.out, HasSubstr("VISITED"));
   EXPECT_THAT(facts.out, Not(HasSubstr("{")));
+
+  RunResult neighbours = RunDyad({"neighbours", "Kiani", "--db", SeededDb(), "--format", "table"});
+  EXPECT_EQ(neighbours.exit_code, 0) << neighbours.err;
+  EXPECT_THAT(neighbours.out, HasSubstr("1 hop away: 2 nodes"));
+  EXPECT_THAT(neighbours.out, HasSubstr("Location:moscow"));
+  EXPECT_THAT(neighbours.out, HasSubstr("VISITED"));
+  EXPECT_THAT(neighbours.out, Not(HasSubstr("{")));
+
+  RunResult path = RunDyad({"path", "Kiani", "Lavrov", "--db", SeededDb(), "--format", "table"});
+  EXPECT_EQ(path.exit_code, 0) << path.err;
+  EXPECT_THAT(path.out, HasSubstr("Ashfaq Parvez Kayani —HOLDS_OFFICE→ Pakistan —PRAISED← "
+                                  "Sergey Lavrov"));
+  EXPECT_THAT(path.out, Not(HasSubstr("{")));
+  RunResult none =
+      RunDyad({"path", "United States", "Russia", "--db", SeededDb(), "--format", "table"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_THAT(none.out, HasSubstr("no path"));
+
+  RunResult dyad = RunDyad({"dyad", "Russia", "Pakistan", "--db", SeededDb(), "--format", "table"});
+  EXPECT_EQ(dyad.exit_code, 0) << dyad.err;
+  EXPECT_THAT(dyad.out, HasSubstr("2012-10"));
+  EXPECT_THAT(dyad.out, HasSubstr("+14.2"));
+  EXPECT_THAT(dyad.out, HasSubstr("+20.6"));
+  EXPECT_THAT(dyad.out, Not(HasSubstr("{")));
 
   RunResult stats = RunDyad({"stats", "--db", SeededDb(), "--format", "table"});
   EXPECT_EQ(stats.exit_code, 0) << stats.err;
