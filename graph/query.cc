@@ -1,10 +1,12 @@
 #include "graph/query.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <boost/graph/dijkstra_shortest_paths_no_color_map.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
@@ -46,31 +48,35 @@ class Marks {
  public:
   void Reset(size_t n) {
     if (size_ < n) {
-      // calloc: fresh zero pages from the kernel, touched only where a
-      // query marks a vertex, so a short query on a big graph stays short.
-      stamp_.reset(static_cast<uint32_t*>(std::calloc(n, sizeof(uint32_t))));
-      value_.reset(static_cast<uint32_t*>(std::malloc(n * sizeof(uint32_t))));
-      if (!stamp_ || !value_) throw std::bad_alloc();
+      // Zeroed and touched once per thread (about 1 ms per million
+      // vertices), so that no query pays page faults in its inner loop.
+      slots_.reset(static_cast<Slot*>(std::malloc(n * sizeof(Slot))));
+      if (!slots_) throw std::bad_alloc();
+      // Marks are hit at random: huge pages spare the TLB (madvise mode).
+      ::madvise(slots_.get(), n * sizeof(Slot), MADV_HUGEPAGE);
+      std::memset(static_cast<void*>(slots_.get()), 0, n * sizeof(Slot));
       size_ = n;
       epoch_ = 0;
     }
     if (++epoch_ == 0) {
-      std::fill(stamp_.get(), stamp_.get() + size_, 0);
+      std::fill(slots_.get(), slots_.get() + size_, Slot{0, 0});
       epoch_ = 1;
     }
   }
-  bool Has(VertexId v) const { return stamp_[v] == epoch_; }
-  uint32_t Get(VertexId v) const { return value_[v]; }
-  void Set(VertexId v, uint32_t value) {
-    stamp_[v] = epoch_;
-    value_[v] = value;
-  }
+  bool Has(VertexId v) const { return slots_[v].stamp == epoch_; }
+  uint32_t Get(VertexId v) const { return slots_[v].value; }
+  void Set(VertexId v, uint32_t value) { slots_[v] = Slot{epoch_, value}; }
 
  private:
-  struct Free {
-    void operator()(uint32_t* p) const { std::free(p); }
+  // Stamp and value side by side: one cache line per visited vertex.
+  struct Slot {
+    uint32_t stamp;
+    uint32_t value;
   };
-  std::unique_ptr<uint32_t[], Free> stamp_, value_;
+  struct Free {
+    void operator()(Slot* p) const { std::free(p); }
+  };
+  std::unique_ptr<Slot[], Free> slots_;
   size_t size_ = 0;
   uint32_t epoch_ = 0;
 };
@@ -362,9 +368,13 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
     VertexId subject, object;
   };
   std::vector<Crossed> crossed;
-  std::vector<VertexId> frontier{s}, next;
+  // Frontiers are per-thread buffers, reused: a 1-hop query allocates
+  // nothing but its answer.
+  thread_local std::vector<VertexId> frontier, next;
+  frontier.assign(1, s);
   for (int h = 0; h < depth && !frontier.empty() && r.truncated_by == Limit::kNone; ++h) {
     next.clear();
+    const bool last = h + 1 == depth;
     for (VertexId u : frontier) {
       if (deadline.Expired()) {
         r.truncated_by = Limit::kDeadline;
@@ -379,7 +389,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
         }
         hop.Set(v, static_cast<uint32_t>(h + 1));
         r.nodes.emplace_back(v, h + 1);
-        next.push_back(v);
+        if (!last) next.push_back(v);
       });
       if (r.truncated_by != Limit::kNone) break;
     }
@@ -537,15 +547,20 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   // transitively (Asim Bajwa -> ISPR -> Pakistan). Membership ignores the
   // query's filters: the window and thresholds apply to the events.
   DeadlineCheck deadline(limits.deadline, 16);
+  uint16_t lowest = UINT16_MAX, highest = 0;
+  for (size_t p = 0; p < structural.size(); ++p) {
+    if (!structural[p]) continue;
+    lowest = std::min(lowest, static_cast<uint16_t>(p));
+    highest = std::max(highest, static_cast<uint16_t>(p));
+  }
   auto roll_up = [&](VertexId country, Marks& members) {
     std::vector<VertexId> actors{country}, frontier{country}, next;
     members.Set(country, 1);
     while (!frontier.empty()) {
       next.clear();
       for (VertexId c : frontier) {
-        snap.ForEachIn(c, [&](Step st) {
-          const uint16_t p = snap.props(st.edge).predicate;
-          if (p >= structural.size() || !structural[p] || members.Has(st.other)) return;
+        snap.ForEachInAmong(c, structural, lowest, highest, [&](Step st) {
+          if (members.Has(st.other)) return;
           members.Set(st.other, 1);
           next.push_back(st.other);
           actors.push_back(st.other);
@@ -570,38 +585,6 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   Traversal t(snap, store_, vocabulary_, event_filter, {});
   const bool keep_a_to_b = filter.direction != storage::Direction::kIn;
   const bool keep_b_to_a = filter.direction != storage::Direction::kOut;
-
-  struct Event {
-    FactKey key;
-    bool a_to_b;
-    double weight;
-  };
-  std::vector<Event> events;
-  for (VertexId x : actors_a) {
-    if (deadline.Expired()) {
-      r.truncated_by = Limit::kDeadline;
-      break;
-    }
-    if (keep_a_to_b) {
-      snap.ForEachOut(x, [&](Step st) {
-        const uint16_t p = snap.props(st.edge).predicate;
-        if (p >= weight.size() || std::isnan(weight[p]) || !in_b.Has(st.other)) return;
-        if (!t.EdgeOk(st.edge, true)) return;
-        events.push_back(Event{t.KeyOf(x, st.other, st.edge, true), true, weight[p]});
-      });
-    }
-    if (keep_b_to_a) {
-      const bool x_in_b = in_b.Has(x);
-      snap.ForEachIn(x, [&](Step st) {
-        const uint16_t p = snap.props(st.edge).predicate;
-        if (p >= weight.size() || std::isnan(weight[p]) || !in_b.Has(st.other)) return;
-        // Counted a_to_b already when its subject is an actor of A too.
-        if (x_in_b && in_a.Has(st.other)) return;
-        if (!t.EdgeOk(st.edge, true)) return;
-        events.push_back(Event{t.KeyOf(st.other, x, st.edge, true), false, weight[p]});
-      });
-    }
-  }
 
   // Period of an event: its valid_from; else its earliest source's
   // publication date; else "undated". Kept as a number while counting
@@ -631,21 +614,73 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
     }
     return period_code(day);
   };
-  std::map<std::pair<int, int>, DyadBucket> buckets;
-  for (const Event& e : events) {
-    DYAD_ASSIGN_OR_RETURN(int period, period_of(e.key));
-    DyadBucket& bucket = buckets[{period, e.a_to_b ? 0 : 1}];
-    if (bucket.events == 0) bucket.period = period_name(period);
-    bucket.a_to_b = e.a_to_b;
+  // Counted as found, without a list of events: a dyad of two big
+  // countries crosses hundreds of thousands of facts.
+  absl::flat_hash_map<int64_t, DyadBucket> buckets;  // period * 2 + (b_to_a ? 1 : 0)
+  Status failed;
+  auto count = [&](VertexId subject, VertexId object, EdgeIndex e, bool a_to_b, double w) {
+    const EdgeProps& props = snap.props(e);
+    int period;
+    if (props.valid_from != storage::kOpenDay) {
+      period = period_code(props.valid_from);
+    } else {
+      Result<int> p = period_of(t.KeyOf(subject, object, e, true));
+      if (!p.ok()) {
+        failed = p.status();
+        return;
+      }
+      period = *p;
+    }
+    DyadBucket& bucket = buckets[int64_t{period} * 2 + (a_to_b ? 0 : 1)];
+    if (bucket.events == 0) {
+      bucket.period = period_name(period);
+      bucket.a_to_b = a_to_b;
+    }
     ++bucket.events;
-    bucket.goldstein += e.weight;
-    if (with_facts) bucket.facts.push_back(e.key);
-    DyadTotals& total = e.a_to_b ? r.a_to_b : r.b_to_a;
+    bucket.goldstein += w;
+    if (with_facts) bucket.facts.push_back(t.KeyOf(subject, object, e, true));
+    DyadTotals& total = a_to_b ? r.a_to_b : r.b_to_a;
     ++total.events;
-    total.goldstein += e.weight;
+    total.goldstein += w;
+  };
+  for (VertexId x : actors_a) {
+    if (deadline.Expired()) {
+      r.truncated_by = Limit::kDeadline;
+      break;
+    }
+    if (keep_a_to_b) {
+      // Membership first: most facts lead outside B, and the marks are
+      // smaller (and hotter) than the edge properties.
+      snap.ForEachOut(x, [&](Step st) {
+        if (!in_b.Has(st.other)) return;
+        const uint16_t p = snap.props(st.edge).predicate;
+        if (p >= weight.size() || std::isnan(weight[p])) return;
+        if (!t.EdgeOk(st.edge, true)) return;
+        count(x, st.other, st.edge, true, weight[p]);
+      });
+    }
+    if (keep_b_to_a) {
+      const bool x_in_b = in_b.Has(x);
+      snap.ForEachIn(x, [&](Step st) {
+        if (!in_b.Has(st.other)) return;
+        const uint16_t p = snap.props(st.edge).predicate;
+        if (p >= weight.size() || std::isnan(weight[p])) return;
+        // Counted a_to_b already when its subject is an actor of A too.
+        if (x_in_b && in_a.Has(st.other)) return;
+        if (!t.EdgeOk(st.edge, true)) return;
+        count(st.other, x, st.edge, false, weight[p]);
+      });
+    }
+    DYAD_RETURN_IF_ERROR(failed);
   }
+  std::vector<std::pair<int64_t, DyadBucket*>> ordered;
+  ordered.reserve(buckets.size());
+  for (auto& [key, bucket] : buckets) ordered.emplace_back(key, &bucket);
+  std::sort(ordered.begin(), ordered.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
   size_t facts = 0;
-  for (auto& [key, bucket] : buckets) {
+  for (auto& [key, bucket_ptr] : ordered) {
+    DyadBucket& bucket = *bucket_ptr;
     std::sort(bucket.facts.begin(), bucket.facts.end(), [](const FactKey& x, const FactKey& y) {
       return std::tie(x.valid_from, x.subject, x.predicate, x.object) <
              std::tie(y.valid_from, y.subject, y.predicate, y.object);

@@ -130,8 +130,17 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
   image->vertex_count_ = static_cast<VertexId>(n);
   image->edge_count_ = static_cast<EdgeIndex>(m);
   Layout l = LayoutOf(n, m);
-  image->owned_.resize(l.total() / 8);
-  char* block = reinterpret_cast<char*>(image->owned_.data());
+  // Anonymous memory in huge pages where the kernel allows (madvise mode):
+  // traversals jump around the arrays, and 4 KiB pages would cost them a
+  // TLB miss at nearly every step of a big graph. Zeroed by the kernel.
+  const size_t block_bytes = std::max<size_t>(l.total(), 8);
+  void* mem =
+      ::mmap(nullptr, block_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return ErrnoStatus("cannot allocate a graph snapshot");
+  ::madvise(mem, block_bytes, MADV_HUGEPAGE);
+  image->mapping_ = mem;
+  image->mapping_size_ = block_bytes;
+  char* block = static_cast<char*>(mem);
   image->PointInto(block);
   auto* out_off = const_cast<uint64_t*>(image->out_offsets_);
   auto* in_off = const_cast<uint64_t*>(image->in_offsets_);
@@ -226,6 +235,7 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Map(const fs::path& file) {
   auto image = std::shared_ptr<CsrImage>(new CsrImage());
   image->mapping_ = map;
   image->mapping_size_ = size;
+  image->from_file_ = true;
   FileHeader h;
   std::memcpy(&h, map, sizeof h);
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) return corrupt("not a dyad graph image");
@@ -244,9 +254,14 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Map(const fs::path& file) {
   for (const uint64_t* off : {image->out_offsets_, image->in_offsets_}) {
     if (off[0] != 0 || off[h.vertex_count] != h.edge_count) return corrupt("bad offsets");
   }
-  // The arrays are not scanned here: traversals check every index as they
-  // read it (Snapshot::ForEachOut/In), and pages are faulted in as touched,
-  // so mapping costs the same for a small store and a huge one.
+  // The in-index is checked here, once (about 10 ms for 10M facts), because
+  // counting traversals never look at the edge it names and should not
+  // pay for checking it.
+  for (uint64_t i = 0; i < h.edge_count; ++i) {
+    if (image->in_edges_[i] >= h.edge_count) return corrupt("an in-edge points outside it");
+  }
+  // The other arrays are not scanned here: traversals check every vertex
+  // index as they read it (Snapshot::ForEachOut/In).
   return std::shared_ptr<const CsrImage>(std::move(image));
 }
 

@@ -76,7 +76,7 @@ class CsrImage {
   uint64_t sequence() const { return sequence_; }          // the store's, when scanned
   VertexId vertex_count() const { return vertex_count_; }  // max node id + 1
   EdgeIndex edge_count() const { return edge_count_; }
-  bool mapped() const { return mapping_ != nullptr; }
+  bool mapped() const { return from_file_; }
   // Bytes of the arrays (offsets, targets, properties, the in-index, labels).
   uint64_t bytes() const;
 
@@ -100,9 +100,10 @@ class CsrImage {
   uint64_t sequence_ = 0;
   VertexId vertex_count_ = 0;
   EdgeIndex edge_count_ = 0;
-  std::vector<uint64_t> owned_;  // the block, when built in memory (8-byte aligned)
-  void* mapping_ = nullptr;      // the block, when mapped
+  // The block: anonymous memory when built, the file when mapped.
+  void* mapping_ = nullptr;
   size_t mapping_size_ = 0;
+  bool from_file_ = false;
   const uint64_t* out_offsets_ = nullptr;
   const VertexId* out_targets_ = nullptr;
   const EdgeProps* props_ = nullptr;
@@ -194,10 +195,9 @@ class Snapshot {
       const VertexId* src = base_->in_sources();
       const EdgeIndex* idx = base_->in_edges();
       const VertexId n = base_->vertex_count();
-      const EdgeIndex m = base_->edge_count();
-      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
+      const uint64_t end = std::min<uint64_t>(off[v + 1], base_->edge_count());
       for (uint64_t i = off[v]; i < end; ++i) {
-        if (src[i] >= n || idx[i] >= m) continue;
+        if (src[i] >= n) continue;  // in_edges were checked when mapped
         if (touched && delta_->hidden.contains(idx[i])) continue;
         fn(Step{src[i], idx[i]});
       }
@@ -208,6 +208,51 @@ class Snapshot {
         for (const Step& s : it->second.in) fn(s);
     }
   }
+  // ForEachIn narrowed to the predicates of `wanted` (a table by predicate
+  // id) in [lowest, highest]. A vertex's base in-steps are ordered by
+  // predicate (the image is built from a scan in (object, predicate,
+  // subject, valid_from) order), so only that run is read: rolling actors
+  // up to a country reads their few structural facts, not their events.
+  template <class Fn>
+  void ForEachInAmong(VertexId v, const std::vector<uint8_t>& wanted, uint16_t lowest,
+                      uint16_t highest, Fn&& fn) const {
+    auto want = [&](uint16_t p) { return p < wanted.size() && wanted[p]; };
+    const bool touched = Touched(v);
+    if (v < base_->vertex_count()) {
+      const uint64_t* off = base_->in_offsets();
+      const VertexId* src = base_->in_sources();
+      const EdgeIndex* idx = base_->in_edges();
+      const EdgeProps* props = base_->props();
+      const VertexId n = base_->vertex_count();
+      const uint64_t end = std::min<uint64_t>(off[v + 1], base_->edge_count());
+      uint64_t lo = std::min(off[v], end);
+      if (lo < end && props[idx[lo]].predicate < lowest) {
+        uint64_t hi = end;
+        while (lo < hi) {
+          const uint64_t mid = lo + (hi - lo) / 2;
+          if (props[idx[mid]].predicate < lowest) {
+            lo = mid + 1;
+          } else {
+            hi = mid;
+          }
+        }
+      }
+      for (uint64_t i = lo; i < end; ++i) {
+        const uint16_t p = props[idx[i]].predicate;
+        if (p > highest) break;
+        if (!want(p) || src[i] >= n) continue;
+        if (touched && delta_->hidden.contains(idx[i])) continue;
+        fn(Step{src[i], idx[i]});
+      }
+    }
+    if (touched) {
+      auto it = delta_->adjacency.find(v);
+      if (it != delta_->adjacency.end())
+        for (const Step& s : it->second.in)
+          if (want(props(s.edge).predicate)) fn(s);
+    }
+  }
+
   // Upper bounds of the adjacency sizes (exact without a delta).
   uint64_t OutDegree(VertexId v) const;
   uint64_t InDegree(VertexId v) const;
