@@ -171,7 +171,7 @@ Meeting BidirectionalBfs(const Traversal& fwd, const Traversal& bwd, VertexId s,
     next.clear();
     int best = std::numeric_limits<int>::max();
     for (VertexId u : frontier) {
-      if (deadline.Expired()) {
+      if (deadline.active() && deadline.Expired(1 + snap.OutDegree(u) + snap.InDegree(u))) {
         m.truncated_by = Limit::kDeadline;
         return m;
       }
@@ -238,7 +238,7 @@ void EnumerateShortest(const Traversal& fwd, const Meeting& m, VertexId s, Verte
   bool go_on = true;
   std::function<void(VertexId, int)> walk = [&](VertexId x, int j) {
     if (!go_on) return;
-    if (deadline.Expired()) {
+    if (deadline.Expired(64)) {
       *timed_out = true;
       go_on = false;
       return;
@@ -271,7 +271,7 @@ std::vector<VertexId> CheapestPath(const Traversal& fwd, VertexId s, VertexId t,
     DeadlineCheck* deadline;
     void examine_vertex(VertexId u, const TraversalGraph&) {
       if (u == target) throw TargetReached{};
-      if (deadline->Expired()) throw DeadlinePassed{};
+      if (deadline->Expired(64)) throw DeadlinePassed{};
     }
   } visitor;
   visitor.target = t;
@@ -305,7 +305,9 @@ std::vector<VertexId> FewestHopsPath(const Traversal& fwd, VertexId s, VertexId 
   for (int level = 0; level < max_hops && !found && !frontier.empty(); ++level) {
     next.clear();
     for (VertexId u : frontier) {
-      if (deadline.Expired()) throw DeadlinePassed{};
+      const Snapshot& snap = fwd.snapshot();
+      if (deadline.active() && deadline.Expired(1 + snap.OutDegree(u) + snap.InDegree(u)))
+        throw DeadlinePassed{};
       fwd.ForEachStep(u, [&](VertexId v, EdgeIndex, bool) {
         if (parent.Has(v) || !allow(u, v)) return;
         parent.Set(v, u);
@@ -358,7 +360,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   const auto s = static_cast<VertexId>(start);
   Traversal t(snap, store_, vocabulary_, filter, {s});
   Marks& hop = ThreadMarks(kMarksA, snap.vertex_count());
-  DeadlineCheck deadline(limits.deadline, 16);
+  DeadlineCheck deadline(limits.deadline);
   Neighbourhood r;
   r.start = start;
   r.depth = depth;
@@ -376,7 +378,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
     next.clear();
     const bool last = h + 1 == depth;
     for (VertexId u : frontier) {
-      if (deadline.Expired()) {
+      if (deadline.active() && deadline.Expired(1 + snap.OutDegree(u) + snap.InDegree(u))) {
         r.truncated_by = Limit::kDeadline;
         break;
       }
@@ -432,7 +434,7 @@ Result<PathResult> QueryEngine::Paths(const Snapshot& snap, NodeId from, NodeId 
   const auto s = static_cast<VertexId>(from);
   const auto t = static_cast<VertexId>(to);
   Traversal fwd(snap, store_, vocabulary_, filter, {s, t});
-  DeadlineCheck deadline(limits.deadline, 16);
+  DeadlineCheck deadline(limits.deadline);
   PathResult r;
   const size_t max_paths = std::max<size_t>(1, limits.max_paths);
 
@@ -546,7 +548,7 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   // Actors of a country: the nodes that reach it through structural facts,
   // transitively (Asim Bajwa -> ISPR -> Pakistan). Membership ignores the
   // query's filters: the window and thresholds apply to the events.
-  DeadlineCheck deadline(limits.deadline, 16);
+  DeadlineCheck deadline(limits.deadline);
   uint16_t lowest = UINT16_MAX, highest = 0;
   for (size_t p = 0; p < structural.size(); ++p) {
     if (!structural[p]) continue;
@@ -644,7 +646,7 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
     total.goldstein += w;
   };
   for (VertexId x : actors_a) {
-    if (deadline.Expired()) {
+    if (deadline.active() && deadline.Expired(1 + snap.OutDegree(x) + snap.InDegree(x))) {
       r.truncated_by = Limit::kDeadline;
       break;
     }
@@ -704,7 +706,7 @@ Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId n
   Traversal t(snap, store_, vocabulary_, filter, {});
   std::vector<std::pair<EdgeIndex, FactKey>> found;
   *truncated_by = Limit::kNone;
-  DeadlineCheck deadline(limits.deadline, 1024);
+  DeadlineCheck deadline(limits.deadline);
   t.ForEachStep(v, [&](VertexId other, EdgeIndex e, bool forward) {
     if (*truncated_by != Limit::kNone || deadline.Expired()) {
       *truncated_by = Limit::kDeadline;

@@ -93,24 +93,31 @@ class Traversal {
   VertexId exempt_[2] = {0, 0};
 };
 
-// A deadline checked cheaply: the clock is read every `stride` calls.
+// A deadline checked cheaply: the clock is read on the first call and then
+// once per `stride` units of work (adjacency entries about to be read), so
+// that a query overshoots its deadline by about the time of `stride` steps
+// (microseconds), however big the hubs it meets.
 class DeadlineCheck {
  public:
   explicit DeadlineCheck(std::optional<std::chrono::steady_clock::time_point> deadline,
-                         uint32_t stride = 64)
+                         uint64_t stride = 4096)
       : deadline_(deadline), stride_(stride) {}
-  bool Expired() {
+  bool active() const { return deadline_.has_value(); }
+  bool Expired(uint64_t work = 1) {
     if (!deadline_) return false;
     if (expired_) return true;
-    if (++calls_ % stride_ != 0 && calls_ != 1) return false;
+    const bool first = done_ == 0 && next_check_ == 0;
+    done_ += work;
+    if (!first && done_ < next_check_) return false;
+    next_check_ = done_ + stride_;
     expired_ = std::chrono::steady_clock::now() >= *deadline_;
     return expired_;
   }
 
  private:
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  uint32_t stride_;
-  uint32_t calls_ = 0;
+  uint64_t stride_;
+  uint64_t done_ = 0, next_check_ = 0;
   bool expired_ = false;
 };
 
