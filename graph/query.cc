@@ -730,17 +730,11 @@ Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId n
 }
 
 Result<std::vector<storage::Fact>> QueryEngine::FetchFacts(const std::vector<FactKey>& keys) const {
-  std::vector<storage::Fact> facts;
-  facts.reserve(keys.size());
-  for (const FactKey& key : keys) {
-    Result<storage::Fact> f = store_.GetFact(key);
-    // The snapshot is derived from the store, which never deletes: a fact
-    // it names and the store lacks is damage, not a user's unknown name.
-    if (!f.ok() && f.status().IsNotFound())
-      return Status::Corruption(f.status().message() + " (the graph snapshot names it)");
-    DYAD_RETURN_IF_ERROR(f.status());
-    facts.push_back(std::move(f).value());
-  }
+  Result<std::vector<storage::Fact>> facts = store_.GetFacts(keys);
+  // The snapshot is derived from the store, which never deletes: a fact
+  // it names and the store lacks is damage, not a user's unknown name.
+  if (!facts.ok() && facts.status().IsNotFound())
+    return Status::Corruption(facts.status().message() + " (the graph snapshot names it)");
   return facts;
 }
 

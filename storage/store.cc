@@ -329,6 +329,74 @@ Result<Fact> Store::GetFact(const FactKey& key) const {
   return DecodeFact(out_key, value);
 }
 
+Result<std::vector<std::optional<std::string>>> Store::MultiGet(
+    Column c, const std::vector<std::string>& keys) const {
+  std::vector<size_t> order(keys.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (size_t i : order) slices.emplace_back(keys[i]);
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  struct Pinned {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Pinned() { db->ReleaseSnapshot(snapshot); }
+  } pinned{db_.get(), db_->GetSnapshot()};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = pinned.snapshot;
+  if (!keys.empty()) {
+    db_->MultiGet(ro, cf(c), keys.size(), slices.data(), values.data(), statuses.data(),
+                  /*sorted_input=*/true);
+  }
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    DYAD_RETURN_IF_ERROR(FromRocks(statuses[j], fmt::format("reading {}", ColumnName(c))));
+    out[order[j]].emplace(values[j].data(), values[j].size());
+  }
+  return out;
+}
+
+Result<std::vector<Node>> Store::GetNodes(const std::vector<NodeId>& ids) const {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (NodeId id : ids) keys.push_back(NodeKey(id));
+  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kNodes, keys));
+  std::vector<Node> nodes;
+  nodes.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!values[i]) return Status::NotFound(fmt::format("no node with internal id {}", ids[i]));
+    dyad::v1::NodeRecord rec;
+    if (!rec.ParseFromString(*values[i]))
+      return Status::Corruption(fmt::format("node {} cannot be decoded", ids[i]));
+    nodes.push_back(ToNode(ids[i], rec, LabelName(rec.label_id())));
+  }
+  return nodes;
+}
+
+Result<std::vector<Fact>> Store::GetFacts(const std::vector<FactKey>& keys) const {
+  std::vector<std::string> out_keys;
+  out_keys.reserve(keys.size());
+  for (const FactKey& k : keys)
+    out_keys.push_back(EdgeKey(k.subject, k.predicate, k.object, k.valid_from));
+  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kOut, out_keys));
+  std::vector<Fact> facts;
+  facts.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!values[i]) {
+      const FactKey& k = keys[i];
+      return Status::NotFound(
+          fmt::format("no fact {}-{}->{} from {}", k.subject, PredicateName(k.predicate), k.object,
+                      k.valid_from == kOpenDay ? "any day" : FormatDay(k.valid_from)));
+    }
+    DYAD_ASSIGN_OR_RETURN(Fact f, DecodeFact(out_keys[i], *values[i]));
+    facts.push_back(std::move(f));
+  }
+  return facts;
+}
+
 uint64_t Store::LatestSequence() const { return db_->GetLatestSequenceNumber(); }
 
 namespace {

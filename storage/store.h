@@ -90,6 +90,13 @@ class Store {
   // The fact with this identity, with its provenance; NotFound if absent.
   Result<Fact> GetFact(const FactKey& key) const;
 
+  // Many nodes or facts at once, in the order asked, from one consistent
+  // view: one sorted RocksDB MultiGet, which reads each block once for all
+  // the keys in it (a hub's thousand facts share a few blocks). NotFound
+  // names the first one missing.
+  Result<std::vector<Node>> GetNodes(const std::vector<NodeId>& ids) const;
+  Result<std::vector<Fact>> GetFacts(const std::vector<FactKey>& keys) const;
+
   // The RocksDB sequence number of the last committed write. A derived
   // image of the store (the graph snapshot) is current when it was made at
   // this number.
@@ -152,6 +159,9 @@ class Store {
   // entry, Corruption when its value is not a node id.
   Result<std::optional<NodeId>> GetNodeIndex(Column c, std::string_view key) const;
   Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
+  // Values of `keys` in column `c` (empty optional: absent), in order.
+  Result<std::vector<std::optional<std::string>>> MultiGet(
+      Column c, const std::vector<std::string>& keys) const;
 
   std::filesystem::path dir_;
   std::unique_ptr<rocksdb::DB> db_;
