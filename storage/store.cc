@@ -49,6 +49,20 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(fmt::format("{}: {}", what, s.ToString()));
 }
 
+// One RocksDB snapshot for every read of a query, released when it ends: a
+// chunk ingested meanwhile lands in several column families, and a query
+// must not see `in` ahead of `out`.
+class PinnedSnapshot {
+ public:
+  explicit PinnedSnapshot(rocksdb::DB* db) : db(db), snapshot(db->GetSnapshot()) {}
+  ~PinnedSnapshot() { db->ReleaseSnapshot(snapshot); }
+  PinnedSnapshot(const PinnedSnapshot&) = delete;
+  PinnedSnapshot& operator=(const PinnedSnapshot&) = delete;
+
+  rocksdb::DB* const db;
+  const rocksdb::Snapshot* const snapshot;
+};
+
 // One block cache for every column family; LRU, filled as used.
 std::shared_ptr<rocksdb::Cache> SharedBlockCache() {
   static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256 << 20);
@@ -339,11 +353,7 @@ Result<std::vector<std::optional<std::string>>> Store::MultiGet(
   for (size_t i : order) slices.emplace_back(keys[i]);
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  struct Pinned {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* snapshot;
-    ~Pinned() { db->ReleaseSnapshot(snapshot); }
-  } pinned{db_.get(), db_->GetSnapshot()};
+  PinnedSnapshot pinned(db_.get());
   rocksdb::ReadOptions ro;
   ro.snapshot = pinned.snapshot;
   if (!keys.empty()) {
@@ -448,11 +458,7 @@ std::optional<LabelId> LabelOfNodeRecord(std::string_view value) {
 Status Store::ScanGraph(const std::function<void(NodeId, LabelId)>& on_node,
                         const std::function<void(const EdgeEntry&)>& on_edge,
                         uint64_t* sequence) const {
-  struct Pinned {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* snapshot;
-    ~Pinned() { db->ReleaseSnapshot(snapshot); }
-  } pinned{db_.get(), db_->GetSnapshot()};
+  PinnedSnapshot pinned(db_.get());
   *sequence = pinned.snapshot->GetSequenceNumber();
   rocksdb::ReadOptions ro;
   ro.snapshot = pinned.snapshot;
@@ -637,14 +643,7 @@ Result<FactList> Store::FactsOf(NodeId node, const FactFilter& filter) const {
   const bool all_in = filter.direction != Direction::kOut;
   const bool any_symmetric = !filter.symmetric_predicates.empty();
   const std::string prefix = NodeKey(node);
-  // One RocksDB snapshot for every read of this query: a chunk ingested
-  // meanwhile lands in several column families, and `in` must not be seen
-  // ahead of `out`.
-  struct Pinned {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* snapshot;
-    ~Pinned() { db->ReleaseSnapshot(snapshot); }
-  } pinned{db_.get(), db_->GetSnapshot()};
+  PinnedSnapshot pinned(db_.get());
   rocksdb::ReadOptions ro;
   ro.snapshot = pinned.snapshot;
   if (all_out || any_symmetric) {

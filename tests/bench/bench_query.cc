@@ -42,6 +42,7 @@
 #include "graph/query.h"
 #include "graph/snapshot.h"
 #include "graph/vocabulary.h"
+#include "service/json_writer.h"
 #include "storage/status.h"
 #include "storage/store.h"
 
@@ -55,90 +56,7 @@ using graph::QueryEngine;
 
 constexpr const char* kClasses[] = {"Q1", "Q2", "Q3", "Q4"};
 
-// Just enough JSON for the summary: one document, compact, numbers rounded
-// to 6 decimals (a nanosecond, in ms) and printed in fmt's shortest form
-// (null when not finite).
-class JsonWriter {
- public:
-  JsonWriter& BeginObject() { return Open('{'); }
-  JsonWriter& EndObject() { return Close('}'); }
-  JsonWriter& BeginArray() { return Open('['); }
-  JsonWriter& EndArray() { return Close(']'); }
-  JsonWriter& Key(std::string_view key) {
-    Value();
-    Quote(key);
-    out_ += ':';
-    after_key_ = true;
-    return *this;
-  }
-  JsonWriter& String(std::string_view v) {
-    Value();
-    Quote(v);
-    return *this;
-  }
-  JsonWriter& Number(double v) {
-    Value();
-    out_ += std::isfinite(v) ? fmt::format("{}", std::round(v * 1e6) / 1e6) : "null";
-    return *this;
-  }
-  JsonWriter& Int(int64_t v) {
-    Value();
-    out_ += std::to_string(v);
-    return *this;
-  }
-  JsonWriter& Uint(uint64_t v) {
-    Value();
-    out_ += std::to_string(v);
-    return *this;
-  }
-  JsonWriter& Null() {
-    Value();
-    out_ += "null";
-    return *this;
-  }
-  const std::string& str() const { return out_; }
-
- private:
-  JsonWriter& Open(char c) {
-    Value();
-    out_ += c;
-    first_.push_back(true);
-    return *this;
-  }
-  JsonWriter& Close(char c) {
-    out_ += c;
-    first_.pop_back();
-    return *this;
-  }
-  // A comma before every element of a container but the first.
-  void Value() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (!first_.empty()) {
-      if (!first_.back()) out_ += ',';
-      first_.back() = false;
-    }
-  }
-  void Quote(std::string_view v) {
-    out_ += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') {
-        out_ += '\\';
-        out_ += c;
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        out_ += fmt::format("\\u{:04x}", static_cast<int>(c));
-      } else {
-        out_ += c;
-      }
-    }
-    out_ += '"';
-  }
-  std::string out_;
-  std::vector<bool> first_;
-  bool after_key_ = false;
-};
+using service::JsonWriter;
 constexpr int kMaxDepth = 10;  // common.py MAX_DEPTH
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
