@@ -48,37 +48,40 @@ class Marks {
  public:
   void Reset(size_t n) {
     if (size_ < n) {
-      // Zeroed and touched once per thread (about 1 ms per million
-      // vertices), so that no query pays page faults in its inner loop.
-      slots_.reset(static_cast<Slot*>(std::malloc(n * sizeof(Slot))));
-      if (!slots_) throw std::bad_alloc();
-      // Marks are hit at random: huge pages spare the TLB (madvise mode).
-      ::madvise(slots_.get(), n * sizeof(Slot), MADV_HUGEPAGE);
-      std::memset(static_cast<void*>(slots_.get()), 0, n * sizeof(Slot));
+      // Zeroed and touched once per thread, so that no query pays page
+      // faults in its inner loop; huge pages spare the TLB (madvise mode).
+      stamps_.reset(static_cast<uint16_t*>(std::malloc(n * sizeof(uint16_t))));
+      values_.reset(static_cast<uint32_t*>(std::malloc(n * sizeof(uint32_t))));
+      if (!stamps_ || !values_) throw std::bad_alloc();
+      ::madvise(stamps_.get(), n * sizeof(uint16_t), MADV_HUGEPAGE);
+      ::madvise(values_.get(), n * sizeof(uint32_t), MADV_HUGEPAGE);
+      std::memset(static_cast<void*>(stamps_.get()), 0, n * sizeof(uint16_t));
       size_ = n;
       epoch_ = 0;
     }
+    // 16-bit stamps: Has() is the hottest load of every traversal, and 2
+    // bytes a vertex keep a million vertices' stamps in cache. They are
+    // cleared once every 65535 queries.
     if (++epoch_ == 0) {
-      std::fill(slots_.get(), slots_.get() + size_, Slot{0, 0});
+      std::memset(static_cast<void*>(stamps_.get()), 0, size_ * sizeof(uint16_t));
       epoch_ = 1;
     }
   }
-  bool Has(VertexId v) const { return slots_[v].stamp == epoch_; }
-  uint32_t Get(VertexId v) const { return slots_[v].value; }
-  void Set(VertexId v, uint32_t value) { slots_[v] = Slot{epoch_, value}; }
+  bool Has(VertexId v) const { return stamps_[v] == epoch_; }
+  uint32_t Get(VertexId v) const { return values_[v]; }
+  void Set(VertexId v, uint32_t value) {
+    stamps_[v] = epoch_;
+    values_[v] = value;
+  }
 
  private:
-  // Stamp and value side by side: one cache line per visited vertex.
-  struct Slot {
-    uint32_t stamp;
-    uint32_t value;
-  };
   struct Free {
-    void operator()(Slot* p) const { std::free(p); }
+    void operator()(void* p) const { std::free(p); }
   };
-  std::unique_ptr<Slot[], Free> slots_;
+  std::unique_ptr<uint16_t[], Free> stamps_;
+  std::unique_ptr<uint32_t[], Free> values_;
   size_t size_ = 0;
-  uint32_t epoch_ = 0;
+  uint16_t epoch_ = 0;
 };
 
 enum MarkSet { kMarksA = 0, kMarksB, kMarksC, kMarkSets };
@@ -373,6 +376,16 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   // Frontiers are per-thread buffers, reused: a 1-hop query allocates
   // nothing but its answer.
   thread_local std::vector<VertexId> frontier, next;
+  // Found nodes gather in a per-thread buffer whose pages stay warm, and are
+  // copied once into the answer: growing the answer itself would move it
+  // again and again on a big neighbourhood.
+  thread_local std::vector<std::pair<NodeId, int>> found;
+  found.clear();
+  // Room for every node the answer may hold, reserved up front: a doubling
+  // of a million-entry buffer in mid-traversal would be one step of many
+  // milliseconds that no deadline check could interrupt. Its pages are
+  // touched only as nodes are found.
+  found.reserve(std::min<size_t>(snap.vertex_count(), limits.max_nodes));
   frontier.assign(1, s);
   for (int h = 0; h < depth && !frontier.empty() && r.truncated_by == Limit::kNone; ++h) {
     next.clear();
@@ -385,17 +398,24 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
       t.ForEachStep(u, [&](VertexId v, EdgeIndex e, bool forward) {
         if (with_facts) crossed.push_back(forward ? Crossed{e, u, v} : Crossed{e, v, u});
         if (hop.Has(v)) return;
-        if (r.nodes.size() >= limits.max_nodes) {
+        if (found.size() >= limits.max_nodes) {
           r.truncated_by = Limit::kNodes;
           return;
         }
         hop.Set(v, static_cast<uint32_t>(h + 1));
-        r.nodes.emplace_back(v, h + 1);
+        found.emplace_back(v, h + 1);
         if (!last) next.push_back(v);
       });
       if (r.truncated_by != Limit::kNone) break;
     }
     frontier.swap(next);
+  }
+  // A big answer takes the buffer itself (a copy of a million nodes costs
+  // milliseconds, past a deadline); the next query grows a new one.
+  if (found.size() > 65536) {
+    r.nodes.swap(found);
+  } else {
+    r.nodes.assign(found.begin(), found.end());
   }
   // The BFS appended nodes level by level; order each level by id. A
   // counting query (no facts) needs no order.

@@ -108,7 +108,8 @@ class DeadlineCheck {
     if (expired_) return true;
     const bool first = done_ == 0 && next_check_ == 0;
     done_ += work;
-    if (!first && done_ < next_check_) return false;
+    // A big step (a hub about to be expanded) is checked before it starts.
+    if (!first && done_ < next_check_ && work < stride_) return false;
     next_check_ = done_ + stride_;
     expired_ = std::chrono::steady_clock::now() >= *deadline_;
     return expired_;

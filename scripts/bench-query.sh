@@ -368,7 +368,7 @@ for sc in scales:
          "csr_peak_rss_kb": c.get("peak_rss_kb") if c else None,
          "snapshot": {k: d.get(k) for k in ("snapshot_build_s", "snapshot_edges_per_s", "snapshot_bytes",
                                             "snapshot_bytes_per_edge", "snapshot_persist_s",
-                                            "snapshot_map_s", "snapshot_runs")},
+                                            "snapshot_map_s", "snapshot_runs", "hub_safety")},
          "cli": cli}
     print(f"## {sc}: dyad ÷ bare CSR, both measured in this run "
           f"(target at L: p50 ≤ {T_P50:g}×, p95 ≤ {T_P95:g}×)\n")
@@ -404,6 +404,13 @@ for sc in scales:
           f"{s['snapshot_edges_per_s']:,.0f} edges/s (target at L ≥ {T_BUILD_EPS:,.0f}), "
           f"{s['snapshot_bytes_per_edge']:.1f} B/edge (target ≤ {T_BYTES:g}); median of {s['snapshot_runs']}")
     print(f"- persisted image: persist {s['snapshot_persist_s']:.3f} s, map {s['snapshot_map_s'] * 1000:.3f} ms")
+    hs = s.get("hub_safety")
+    if hs:
+        print(f"- hub safety, {hs['hubs']} biggest hubs: 3-hop neighbourhood with a {hs['node_limit']}-node limit "
+              f"returned at most {hs['max_nodes']} nodes ({hs['node_truncated']} truncated); 6-hop with a "
+              f"{hs['deadline_ms']:g} ms deadline took median {hs['deadline_median_elapsed_ms']:.3f} ms, max "
+              f"{hs['deadline_max_elapsed_ms']:.3f} ms ({hs['deadline_truncated']} truncated); all shortest paths "
+              f"with a {hs['path_limit']}-path limit returned at most {hs['max_paths']} ({hs['path_truncated']} truncated)")
     print(f"- load {d.get('load_s', 0):.2f} s ({d.get('load_edges_per_s') or 0:,} distinct facts/s), "
           f"store {d.get('disk_bytes', 0) / 2**20:.1f} MiB; bench process peak RSS "
           f"{(d.get('peak_rss_kb') or 0) / 1024:.1f} MiB")

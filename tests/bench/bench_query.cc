@@ -412,6 +412,60 @@ Result<std::shared_ptr<const CsrImage>> TimeSnapshot(const storage::Store& store
   return image;
 }
 
+// Hub safety (targets.md: no query over its node or path limit, or its
+// deadline, by more than 10%): on the ten biggest hubs, a 3-hop
+// neighbourhood with a node limit, an unlimited 6-hop one with a deadline,
+// and all shortest paths between neighbouring hubs with a path limit.
+struct HubSafety {
+  size_t hubs = 0;
+  size_t node_limit = 1000, max_nodes = 0, node_truncated = 0;
+  double deadline_ms = 5;
+  std::vector<double> deadline_elapsed_ms;
+  size_t deadline_truncated = 0;
+  size_t path_limit = 10, max_paths = 0, path_truncated = 0;
+};
+
+Result<HubSafety> MeasureHubSafety(const storage::Store& store, const graph::Snapshot& snap) {
+  HubSafety h;
+  std::vector<std::pair<uint64_t, graph::VertexId>> degree;
+  for (graph::VertexId v = 1; v < snap.vertex_count(); ++v) {
+    if (snap.has_node(v)) degree.emplace_back(snap.OutDegree(v) + snap.InDegree(v), v);
+  }
+  const size_t n = std::min<size_t>(10, degree.size());
+  std::partial_sort(degree.begin(), degree.begin() + n, degree.end(), std::greater<>());
+  graph::QueryEngine engine(store, graph::Vocabulary::Default());
+  for (size_t i = 0; i < n; ++i) {
+    const storage::NodeId hub = degree[i].second;
+    graph::QueryLimits limits;
+    limits.max_nodes = h.node_limit;
+    DYAD_ASSIGN_OR_RETURN(graph::Neighbourhood nb,
+                          engine.Neighbours(snap, hub, 3, {}, limits, /*with_facts=*/true));
+    h.max_nodes = std::max(h.max_nodes, nb.nodes.size());
+    h.node_truncated += nb.truncated_by == graph::Limit::kNodes;
+
+    graph::QueryLimits timed = Unlimited();
+    const auto t0 = Clock::now();
+    timed.deadline = t0 + std::chrono::microseconds(static_cast<int64_t>(h.deadline_ms * 1000));
+    DYAD_ASSIGN_OR_RETURN(graph::Neighbourhood far,
+                          engine.Neighbours(snap, hub, 6, {}, timed, /*with_facts=*/false));
+    h.deadline_elapsed_ms.push_back(Seconds(t0, Clock::now()) * 1000);
+    h.deadline_truncated += far.truncated_by == graph::Limit::kDeadline;
+
+    if (i + 1 < n) {
+      graph::QueryLimits paths;
+      paths.max_paths = h.path_limit;
+      paths.max_depth = 10;
+      DYAD_ASSIGN_OR_RETURN(graph::PathResult pr,
+                            engine.Paths(snap, hub, degree[i + 1].second,
+                                         {graph::PathMode::kAllShortest}, {}, paths));
+      h.max_paths = std::max(h.max_paths, pr.paths.size());
+      h.path_truncated += pr.truncated_by == graph::Limit::kPaths;
+    }
+  }
+  h.hubs = n;
+  return h;
+}
+
 void WriteSeconds(JsonWriter& w, std::string_view key, const std::vector<double>& v) {
   w.Key(key).BeginArray();
   for (double x : v) w.Number(x);
@@ -551,6 +605,31 @@ Status Main(const Args& args) {
   WriteSeconds(w, "snapshot_persist_s_runs", sf.persist_s);
   WriteSeconds(w, "snapshot_map_s_runs", sf.map_s);
   w.Key("budget_s").Number(args.budget_s);
+  DYAD_ASSIGN_OR_RETURN(HubSafety hub, MeasureHubSafety(*store, snap));
+  w.Key("hub_safety").BeginObject();
+  w.Key("hubs").Uint(hub.hubs);
+  w.Key("node_limit").Uint(hub.node_limit).Key("max_nodes").Uint(hub.max_nodes);
+  w.Key("node_truncated").Uint(hub.node_truncated);
+  w.Key("deadline_ms").Number(hub.deadline_ms);
+  w.Key("deadline_max_elapsed_ms")
+      .Number(hub.deadline_elapsed_ms.empty() ? 0
+                                              : *std::max_element(hub.deadline_elapsed_ms.begin(),
+                                                                  hub.deadline_elapsed_ms.end()));
+  w.Key("deadline_median_elapsed_ms").Number(Median(hub.deadline_elapsed_ms));
+  w.Key("deadline_truncated").Uint(hub.deadline_truncated);
+  w.Key("path_limit").Uint(hub.path_limit).Key("max_paths").Uint(hub.max_paths);
+  w.Key("path_truncated").Uint(hub.path_truncated);
+  w.EndObject();
+  fmt::print(stderr,
+             "bench-query: [{}] hub safety on {} hubs: at most {} nodes (limit {}, {} truncated); "
+             "deadline {} ms: median {:.3f} ms, max {:.3f} ms ({} truncated); at most {} paths "
+             "(limit {}, {} truncated)\n",
+             args.scale, hub.hubs, hub.max_nodes, hub.node_limit, hub.node_truncated,
+             hub.deadline_ms, Median(hub.deadline_elapsed_ms),
+             hub.deadline_elapsed_ms.empty() ? 0.0
+                                             : *std::max_element(hub.deadline_elapsed_ms.begin(),
+                                                                 hub.deadline_elapsed_ms.end()),
+             hub.deadline_truncated, hub.max_paths, hub.path_limit, hub.path_truncated);
   w.EndObject();
 
   const fs::path summary_path = args.out / "dyad.summary.json";
