@@ -85,29 +85,45 @@ void CsrImage::PointInto(const char* base) {
 uint64_t CsrImage::bytes() const { return LayoutOf(vertex_count_, edge_count_).total(); }
 
 Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& store) {
+  // Two scanning threads (the machines have two cores): each fills its own
+  // part, in object order, and the parts are joined in order.
+  constexpr size_t kParts = 2;
+  struct Part {
+    std::vector<VertexId> subjects, objects;
+    std::vector<EdgeProps> props;
+    Status bad;
+  };
+  std::vector<Part> parts(kParts);
   std::vector<std::pair<NodeId, LabelId>> nodes;
-  std::vector<VertexId> subjects, objects;
-  std::vector<EdgeProps> in_order_props;
-  Status bad;
   uint64_t sequence = 0;
   DYAD_RETURN_IF_ERROR(store.ScanGraph(
       [&](NodeId id, LabelId label) { nodes.emplace_back(id, label); },
-      [&](const storage::EdgeEntry& e) {
-        if (!bad.ok()) return;
+      [&](size_t which, const storage::EdgeEntry& e) {
+        Part& part = parts[which];
+        if (!part.bad.ok()) return;
         if (e.key.subject > UINT32_MAX - 1 || e.key.object > UINT32_MAX - 1 ||
             e.key.predicate > UINT16_MAX) {
-          bad = Status::ResourceExhausted(
+          part.bad = Status::ResourceExhausted(
               "the store has more nodes or predicates than a graph snapshot can index");
           return;
         }
-        subjects.push_back(static_cast<VertexId>(e.key.subject));
-        objects.push_back(static_cast<VertexId>(e.key.object));
-        in_order_props.push_back(EdgeProps{
+        part.subjects.push_back(static_cast<VertexId>(e.key.subject));
+        part.objects.push_back(static_cast<VertexId>(e.key.object));
+        part.props.push_back(EdgeProps{
             e.key.valid_from, e.valid_to, e.confidence, static_cast<uint16_t>(e.key.predicate),
             static_cast<uint16_t>(std::min<uint32_t>(e.sources, UINT16_MAX))});
       },
-      &sequence));
-  DYAD_RETURN_IF_ERROR(bad);
+      kParts, &sequence));
+  for (const Part& part : parts) DYAD_RETURN_IF_ERROR(part.bad);
+  std::vector<VertexId> subjects = std::move(parts[0].subjects);
+  std::vector<VertexId> objects = std::move(parts[0].objects);
+  std::vector<EdgeProps> in_order_props = std::move(parts[0].props);
+  for (size_t i = 1; i < kParts; ++i) {
+    subjects.insert(subjects.end(), parts[i].subjects.begin(), parts[i].subjects.end());
+    objects.insert(objects.end(), parts[i].objects.begin(), parts[i].objects.end());
+    in_order_props.insert(in_order_props.end(), parts[i].props.begin(), parts[i].props.end());
+    parts[i] = Part{};
+  }
   if (subjects.size() >= UINT32_MAX) {
     return Status::ResourceExhausted("the store has more facts than a graph snapshot can index");
   }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <map>
 #include <set>
 #include <sstream>
@@ -458,39 +459,93 @@ std::optional<LabelId> LabelOfNodeRecord(std::string_view value) {
 Status Store::ScanGraph(const std::function<void(NodeId, LabelId)>& on_node,
                         const std::function<void(const EdgeEntry&)>& on_edge,
                         uint64_t* sequence) const {
+  return ScanGraph(
+      on_node, [&](size_t, const EdgeEntry& e) { on_edge(e); }, 1, sequence);
+}
+
+Status Store::ScanGraph(const std::function<void(NodeId, LabelId)>& on_node,
+                        const std::function<void(size_t part, const EdgeEntry&)>& on_edge,
+                        size_t parts, uint64_t* sequence) const {
+  parts = std::max<size_t>(1, parts);
   PinnedSnapshot pinned(db_.get());
   *sequence = pinned.snapshot->GetSequenceNumber();
   rocksdb::ReadOptions ro;
   ro.snapshot = pinned.snapshot;
   ro.fill_cache = false;  // one pass over everything; keep the cache for queries
   ro.readahead_size = 2 << 20;
+
+  // Split points: object ids that cut the `in` family into parts of about
+  // equal size on disk (countries, the hubs, sit at low ids).
+  NodeId end_id;
   {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kNodes)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (it->key().size() != 8) return Status::Corruption("a nodes key has a bad size");
-      std::optional<LabelId> label =
-          LabelOfNodeRecord(std::string_view(it->value().data(), it->value().size()));
-      if (!label) return Status::Corruption("a node record cannot be decoded");
-      on_node(GetBE64(it->key().data()), *label);
-    }
-    DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning nodes"));
+    std::shared_lock lock(dict_mu_);
+    end_id = counters_.next_node_id;
   }
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kIn)));
-  EdgeEntry e;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    EdgeKeyParts k;
-    EdgeSummary summary;
-    if (!DecodeEdgeKey(std::string_view(it->key().data(), it->key().size()), &k) ||
-        !DecodeEdgeSummary(std::string_view(it->value().data(), it->value().size()), &summary)) {
-      return Status::Corruption("an in entry cannot be decoded");
+  auto bytes_below = [&](NodeId id) {
+    std::string lo = NodeKey(0), hi = NodeKey(id);
+    rocksdb::Range range(lo, hi);
+    uint64_t size = 0;
+    rocksdb::SizeApproximationOptions options;
+    options.include_memtables = true;
+    db_->GetApproximateSizes(options, cf(Column::kIn), &range, 1, &size).PermitUncheckedError();
+    return size;
+  };
+  std::vector<NodeId> bounds{0};
+  const uint64_t total = parts > 1 ? bytes_below(end_id) : 0;
+  for (size_t i = 1; i < parts; ++i) {
+    NodeId lo = bounds.back(), hi = end_id;
+    const uint64_t want = total * i / parts;
+    while (lo + 1 < hi) {
+      NodeId mid = lo + (hi - lo) / 2;
+      (bytes_below(mid) < want ? lo : hi) = mid;
     }
-    e.key = FactKey{k.to, k.predicate, k.from, k.valid_from};
-    e.valid_to = summary.valid_to;
-    e.confidence = summary.confidence;
-    e.sources = summary.sources;
-    on_edge(e);
+    bounds.push_back(hi);
   }
-  return FromRocks(it->status(), "scanning in");
+  bounds.push_back(UINT64_MAX);
+
+  auto scan_part = [&](size_t part) -> Status {
+    if (part == 0) {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Column::kNodes)));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (it->key().size() != 8) return Status::Corruption("a nodes key has a bad size");
+        std::optional<LabelId> label =
+            LabelOfNodeRecord(std::string_view(it->value().data(), it->value().size()));
+        if (!label) return Status::Corruption("a node record cannot be decoded");
+        on_node(GetBE64(it->key().data()), *label);
+      }
+      DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning nodes"));
+    }
+    const std::string first = NodeKey(bounds[part]);
+    const std::string limit = NodeKey(bounds[part + 1]);
+    rocksdb::ReadOptions part_ro = ro;
+    rocksdb::Slice upper(limit);
+    if (bounds[part + 1] != UINT64_MAX) part_ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(part_ro, cf(Column::kIn)));
+    EdgeEntry e;
+    for (it->Seek(first); it->Valid(); it->Next()) {
+      EdgeKeyParts k;
+      EdgeSummary summary;
+      if (!DecodeEdgeKey(std::string_view(it->key().data(), it->key().size()), &k) ||
+          !DecodeEdgeSummary(std::string_view(it->value().data(), it->value().size()), &summary)) {
+        return Status::Corruption("an in entry cannot be decoded");
+      }
+      e.key = FactKey{k.to, k.predicate, k.from, k.valid_from};
+      e.valid_to = summary.valid_to;
+      e.confidence = summary.confidence;
+      e.sources = summary.sources;
+      on_edge(part, e);
+    }
+    return FromRocks(it->status(), "scanning in");
+  };
+  std::vector<std::future<Status>> others;
+  for (size_t part = 1; part < parts; ++part)
+    others.push_back(std::async(std::launch::async, scan_part, part));
+  Status result = scan_part(0);
+  for (auto& f : others) {
+    Status st = f.get();
+    if (result.ok()) result = st;
+  }
+  return result;
 }
 
 uint64_t Store::AddCommitListener(CommitListener listener) {

@@ -109,6 +109,13 @@ class Store {
   // never provenance.
   Status ScanGraph(const std::function<void(NodeId, LabelId)>& on_node,
                    const std::function<void(const EdgeEntry&)>& on_edge, uint64_t* sequence) const;
+  // The same, on `parts` threads: the facts are split into `parts` ranges of
+  // object id of about equal size on disk; on_edge(part, entry) is called on
+  // the thread of `part`, in order within it, and part i's objects all
+  // precede part i+1's. on_node runs on the thread of part 0.
+  Status ScanGraph(const std::function<void(NodeId, LabelId)>& on_node,
+                   const std::function<void(size_t part, const EdgeEntry&)>& on_edge, size_t parts,
+                   uint64_t* sequence) const;
 
   // Calls `listener` on the loader's writer thread after each chunk has
   // landed, with what the chunk changed. Returns a handle for
