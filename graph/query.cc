@@ -73,6 +73,9 @@ class Marks {
     stamps_[v] = epoch_;
     values_[v] = value;
   }
+  // Marks `v` without a value: a traversal that keeps its answer elsewhere
+  // spares a random write per vertex.
+  void Mark(VertexId v) { stamps_[v] = epoch_; }
 
  private:
   struct Free {
@@ -367,7 +370,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   Neighbourhood r;
   r.start = start;
   r.depth = depth;
-  hop.Set(s, 0);
+  hop.Mark(s);
   struct Crossed {
     EdgeIndex edge;
     VertexId subject, object;
@@ -402,7 +405,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
           r.truncated_by = Limit::kNodes;
           return;
         }
-        hop.Set(v, static_cast<uint32_t>(h + 1));
+        hop.Mark(v);  // the hop count goes with the node into `found`
         found.emplace_back(v, h + 1);
         if (!last) next.push_back(v);
       });
