@@ -390,15 +390,22 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   // touched only as nodes are found.
   found.reserve(std::min<size_t>(snap.vertex_count(), limits.max_nodes));
   frontier.assign(1, s);
+  const bool timed = deadline.active();
   for (int h = 0; h < depth && !frontier.empty() && r.truncated_by == Limit::kNone; ++h) {
     next.clear();
     const bool last = h + 1 == depth;
     for (VertexId u : frontier) {
-      if (deadline.active() && deadline.Expired(1 + snap.OutDegree(u) + snap.InDegree(u))) {
+      if (timed && deadline.Expired()) {
         r.truncated_by = Limit::kDeadline;
         break;
       }
       t.ForEachStep(u, [&](VertexId v, EdgeIndex e, bool forward) {
+        // With a deadline every step counts, so that a hub's expansion (tens
+        // of thousands of steps) stops within a few thousand of it.
+        if (timed && deadline.Expired()) {
+          if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kDeadline;
+          return;
+        }
         if (with_facts) crossed.push_back(forward ? Crossed{e, u, v} : Crossed{e, v, u});
         if (hop.Has(v)) return;
         if (found.size() >= limits.max_nodes) {
