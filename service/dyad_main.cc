@@ -56,19 +56,17 @@ struct Filters {
   // For Store::FactsOf (`facts`), which learns the symmetric predicates from
   // the vocabulary here; the graph layer takes them from its own.
   storage::FactFilter ToFactFilter(const graph::Vocabulary& vocabulary) const {
-    storage::FactFilter f;
+    storage::FactFilter f = Fill<storage::FactFilter>();
     f.symmetric_predicates = vocabulary.SymmetricPredicates();
-    f.direction = direction;
-    f.predicates = predicates;
-    f.labels = labels;
-    f.from = from;
-    f.to = to;
-    f.min_confidence = min_confidence;
     return f;
   }
 
-  graph::TraversalFilter ToTraversal() const {
-    graph::TraversalFilter f;
+  graph::TraversalFilter ToTraversal() const { return Fill<graph::TraversalFilter>(); }
+
+  // The two filter types name their common fields alike.
+  template <class Filter>
+  Filter Fill() const {
+    Filter f;
     f.direction = direction;
     f.predicates = predicates;
     f.labels = labels;
