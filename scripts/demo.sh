@@ -47,3 +47,9 @@ if [ "$rc" -ne 5 ]; then
   exit 1
 fi
 echo "(exit 5: ambiguous name; ask for Location:Moscow or Country:Moscow)"
+
+# The graph questions: who links India to the city of Moscow, who is within
+# one hop of Pakistan, and how Russia and Pakistan dealt with each other.
+run "$dyad" path India Location:Moscow --all --db "$store" --format table
+run "$dyad" neighbours Pakistan --depth 1 --db "$store" --format table
+run "$dyad" dyad Russia Pakistan --by month --db "$store" --format table
