@@ -114,17 +114,21 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
             static_cast<uint16_t>(std::min<uint32_t>(e.sources, UINT16_MAX))});
       },
       kParts, &sequence));
-  for (const Part& part : parts) DYAD_RETURN_IF_ERROR(part.bad);
-  std::vector<VertexId> subjects = std::move(parts[0].subjects);
-  std::vector<VertexId> objects = std::move(parts[0].objects);
-  std::vector<EdgeProps> in_order_props = std::move(parts[0].props);
-  for (size_t i = 1; i < kParts; ++i) {
-    subjects.insert(subjects.end(), parts[i].subjects.begin(), parts[i].subjects.end());
-    objects.insert(objects.end(), parts[i].objects.begin(), parts[i].objects.end());
-    in_order_props.insert(in_order_props.end(), parts[i].props.begin(), parts[i].props.end());
-    parts[i] = Part{};
+  uint64_t m = 0;
+  for (const Part& part : parts) {
+    DYAD_RETURN_IF_ERROR(part.bad);
+    m += part.subjects.size();
   }
-  if (subjects.size() >= UINT32_MAX) {
+  // The parts, in order, are the in-index: edge i of the scan. They are read
+  // where they lie, not joined into one more copy.
+  auto for_each_edge = [&](auto&& fn) {
+    uint64_t i = 0;
+    for (const Part& part : parts) {
+      for (size_t j = 0; j < part.subjects.size(); ++j, ++i)
+        fn(i, part.subjects[j], part.objects[j], part.props[j]);
+    }
+  };
+  if (m >= UINT32_MAX) {
     return Status::ResourceExhausted("the store has more facts than a graph snapshot can index");
   }
 
@@ -137,11 +141,10 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
     }
     max_id = std::max(max_id, id);
   }
-  for (size_t i = 0; i < subjects.size(); ++i) {
-    max_id = std::max<uint64_t>(max_id, std::max(subjects[i], objects[i]));
-  }
+  for_each_edge([&](uint64_t, VertexId subject, VertexId object, const EdgeProps&) {
+    max_id = std::max<uint64_t>(max_id, std::max(subject, object));
+  });
   const uint64_t n = max_id + 1;
-  const uint64_t m = subjects.size();
   image->sequence_ = sequence;
   image->vertex_count_ = static_cast<VertexId>(n);
   image->edge_count_ = static_cast<EdgeIndex>(m);
@@ -171,22 +174,22 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
   // The scan is in object order, which is the in-index already; the
   // out-index is a counting sort by subject, stable, so each subject's
   // edges stay in (object, predicate, valid_from) order.
-  for (uint64_t i = 0; i < m; ++i) {
-    ++out_off[subjects[i] + 1];
-    ++in_off[objects[i] + 1];
-  }
+  for_each_edge([&](uint64_t, VertexId subject, VertexId object, const EdgeProps&) {
+    ++out_off[subject + 1];
+    ++in_off[object + 1];
+  });
   for (uint64_t v = 0; v < n; ++v) {
     out_off[v + 1] += out_off[v];
     in_off[v + 1] += in_off[v];
   }
   std::vector<uint64_t> cursor(out_off, out_off + n);
-  for (uint64_t i = 0; i < m; ++i) {
-    uint64_t pos = cursor[subjects[i]]++;
-    targets[pos] = objects[i];
-    props[pos] = in_order_props[i];
-    sources[i] = subjects[i];
+  for_each_edge([&](uint64_t i, VertexId subject, VertexId object, const EdgeProps& p) {
+    uint64_t pos = cursor[subject]++;
+    targets[pos] = object;
+    props[pos] = p;
+    sources[i] = subject;
     in_edges[i] = static_cast<EdgeIndex>(pos);
-  }
+  });
   return std::shared_ptr<const CsrImage>(std::move(image));
 }
 
