@@ -115,15 +115,8 @@ void SnapshotManager::RebuildLoop() {
     if (stopping_) return;
     rebuild_wanted_ = false;
     lock.unlock();
-    {
-      std::lock_guard build(rebuild_mu_);
-      Result<std::shared_ptr<const CsrImage>> base = CsrImage::Build(store_);
-      // A failed rebuild leaves the delta in place; the next commit retries.
-      if (base.ok()) {
-        if (options_.persist) (*base)->Persist(ImagePath(store_.dir())).IgnoreError();
-        Install(std::move(base).value());
-      }
-    }
+    // A failed rebuild leaves the delta in place; the next commit retries.
+    Rebuild().IgnoreError();
     lock.lock();
     ++info_.rebuilds;
   }
