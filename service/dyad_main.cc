@@ -557,8 +557,8 @@ Result<DyadView> Dyad(GraphQuery& q, storage::NodeId a, storage::NodeId b, const
     DYAD_ASSIGN_OR_RETURN(v.facts, FetchViews(engine, bucket.facts, nodes));
     view.buckets.push_back(std::move(v));
   }
-  view.a_to_b = {timeline.a_to_b.events, timeline.a_to_b.goldstein};
-  view.b_to_a = {timeline.b_to_a.events, timeline.b_to_a.goldstein};
+  view.a_to_b = timeline.a_to_b;
+  view.b_to_a = timeline.b_to_a;
   view.truncated_by = graph::LimitName(timeline.truncated_by);
   return view;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/query.h"
 #include "storage/loader.h"
 #include "storage/model.h"
 #include "storage/status.h"
@@ -87,11 +88,6 @@ struct DyadBucketView {
   std::vector<FactView> facts;
 };
 
-struct DyadTotalsView {
-  uint64_t events = 0;
-  double goldstein = 0;
-};
-
 // `dyad`: {"a": node, "b": node, "by": "month", "buckets": [{"period",
 // "direction": "a_to_b" | "b_to_a", "events", "goldstein", "facts"}],
 // "totals": {"a_to_b": {"events", "goldstein"}, "b_to_a": {...}},
@@ -101,8 +97,8 @@ struct DyadView {
   storage::Node b;
   std::string by;  // "month" or "year"
   std::vector<DyadBucketView> buckets;
-  DyadTotalsView a_to_b;
-  DyadTotalsView b_to_a;
+  graph::DyadTotals a_to_b;
+  graph::DyadTotals b_to_a;
   std::string truncated_by;
 };
 std::string DyadJson(const DyadView& answer);
