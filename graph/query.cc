@@ -103,9 +103,17 @@ Status UnknownNode(NodeId id) {
   return Status::NotFound(fmt::format("no node with internal id {}", id));
 }
 
+// Sorts `v` by key(element) and keeps the first element of each key.
+template <class T, class Key>
+void SortUniqueBy(std::vector<T>* v, Key key) {
+  std::sort(v->begin(), v->end(), [&](const T& a, const T& b) { return key(a) < key(b); });
+  v->erase(
+      std::unique(v->begin(), v->end(), [&](const T& a, const T& b) { return key(a) == key(b); }),
+      v->end());
+}
+
 void SortUnique(std::vector<VertexId>* v) {
-  std::sort(v->begin(), v->end());
-  v->erase(std::unique(v->begin(), v->end()), v->end());
+  SortUniqueBy(v, [](VertexId x) { return x; });
 }
 
 // The facts of one step from -> to that the traversal allows, and the
@@ -440,11 +448,8 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   if (with_facts) {
     std::erase_if(crossed,
                   [&](const Crossed& c) { return !hop.Has(c.subject) || !hop.Has(c.object); });
-    std::sort(crossed.begin(), crossed.end(),
-              [](const Crossed& a, const Crossed& b) { return a.edge < b.edge; });
-    crossed.erase(std::unique(crossed.begin(), crossed.end(),
-                              [](const Crossed& a, const Crossed& b) { return a.edge == b.edge; }),
-                  crossed.end());
+    // A fact between two nodes at hops below the depth is crossed from both.
+    SortUniqueBy(&crossed, [](const Crossed& c) { return c.edge; });
     if (crossed.size() > limits.max_facts) {
       crossed.resize(limits.max_facts);
       if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kFacts;
@@ -744,11 +749,8 @@ Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId n
     }
     found.emplace_back(e, t.KeyOf(v, other, e, forward));
   });
-  std::sort(found.begin(), found.end(),
-            [](const auto& x, const auto& y) { return x.first < y.first; });
-  found.erase(std::unique(found.begin(), found.end(),
-                          [](const auto& x, const auto& y) { return x.first == y.first; }),
-              found.end());
+  // A self loop is both an out- and an in-step.
+  SortUniqueBy(&found, [](const std::pair<EdgeIndex, FactKey>& f) { return f.first; });
   if (found.size() > limits.max_facts) {
     found.resize(limits.max_facts);
     *truncated_by = Limit::kFacts;
