@@ -174,8 +174,8 @@ Meeting BidirectionalBfs(const Traversal& fwd, const Traversal& bwd, VertexId s,
       return m;
     }
     uint64_t wa = 0, wb = 0;
-    for (VertexId u : fa) wa += snap.OutDegree(u) + snap.InDegree(u);
-    for (VertexId u : fb) wb += snap.OutDegree(u) + snap.InDegree(u);
+    for (VertexId u : fa) wa += snap.Degree(u);
+    for (VertexId u : fb) wb += snap.Degree(u);
     const bool side_a = wa <= wb;
     std::vector<VertexId>& frontier = side_a ? fa : fb;
     Marks& mine = side_a ? da : db;
@@ -185,7 +185,7 @@ Meeting BidirectionalBfs(const Traversal& fwd, const Traversal& bwd, VertexId s,
     next.clear();
     int best = std::numeric_limits<int>::max();
     for (VertexId u : frontier) {
-      if (deadline.active() && deadline.Expired(1 + snap.OutDegree(u) + snap.InDegree(u))) {
+      if (deadline.active() && deadline.Expired(1 + snap.Degree(u))) {
         m.truncated_by = Limit::kDeadline;
         return m;
       }
@@ -320,8 +320,7 @@ std::vector<VertexId> FewestHopsPath(const Traversal& fwd, VertexId s, VertexId 
     next.clear();
     for (VertexId u : frontier) {
       const Snapshot& snap = fwd.snapshot();
-      if (deadline.active() && deadline.Expired(1 + snap.OutDegree(u) + snap.InDegree(u)))
-        throw DeadlinePassed{};
+      if (deadline.active() && deadline.Expired(1 + snap.Degree(u))) throw DeadlinePassed{};
       fwd.ForEachStep(u, [&](VertexId v, EdgeIndex, bool) {
         if (parent.Has(v) || !allow(u, v)) return;
         parent.Set(v, u);
@@ -681,7 +680,7 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
     total.goldstein += w;
   };
   for (VertexId x : actors_a) {
-    if (deadline.active() && deadline.Expired(1 + snap.OutDegree(x) + snap.InDegree(x))) {
+    if (deadline.active() && deadline.Expired(1 + snap.Degree(x))) {
       r.truncated_by = Limit::kDeadline;
       break;
     }

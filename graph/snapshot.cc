@@ -358,21 +358,15 @@ uint64_t Snapshot::edge_count() const {
          (delta_ ? delta_->edge_count() - delta_->hidden.size() : 0);
 }
 
-uint64_t Snapshot::OutDegree(VertexId v) const {
-  uint64_t d =
-      v < base_->vertex_count() ? base_->out_offsets()[v + 1] - base_->out_offsets()[v] : 0;
-  if (Touched(v)) {
-    auto it = delta_->adjacency.find(v);
-    if (it != delta_->adjacency.end()) d += it->second.out.size();
+uint64_t Snapshot::Degree(VertexId v) const {
+  uint64_t d = 0;
+  if (v < base_->vertex_count()) {
+    d = base_->out_offsets()[v + 1] - base_->out_offsets()[v] + base_->in_offsets()[v + 1] -
+        base_->in_offsets()[v];
   }
-  return d;
-}
-
-uint64_t Snapshot::InDegree(VertexId v) const {
-  uint64_t d = v < base_->vertex_count() ? base_->in_offsets()[v + 1] - base_->in_offsets()[v] : 0;
   if (Touched(v)) {
     auto it = delta_->adjacency.find(v);
-    if (it != delta_->adjacency.end()) d += it->second.in.size();
+    if (it != delta_->adjacency.end()) d += it->second.out.size() + it->second.in.size();
   }
   return d;
 }

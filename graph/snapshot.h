@@ -253,9 +253,9 @@ class Snapshot {
     }
   }
 
-  // Upper bounds of the adjacency sizes (exact without a delta).
-  uint64_t OutDegree(VertexId v) const;
-  uint64_t InDegree(VertexId v) const;
+  // Facts with `v` at either end, an upper bound (exact without a delta):
+  // the work of expanding `v`, for frontier choices and deadlines.
+  uint64_t Degree(VertexId v) const;
 
  private:
   bool Touched(VertexId v) const {

@@ -429,7 +429,7 @@ Result<HubSafety> MeasureHubSafety(const storage::Store& store, const graph::Sna
   HubSafety h;
   std::vector<std::pair<uint64_t, graph::VertexId>> degree;
   for (graph::VertexId v = 1; v < snap.vertex_count(); ++v) {
-    if (snap.has_node(v)) degree.emplace_back(snap.OutDegree(v) + snap.InDegree(v), v);
+    if (snap.has_node(v)) degree.emplace_back(snap.Degree(v), v);
   }
   const size_t n = std::min<size_t>(10, degree.size());
   std::partial_sort(degree.begin(), degree.begin() + n, degree.end(), std::greater<>());
