@@ -476,12 +476,11 @@ Result<PathResult> QueryEngine::Paths(const Snapshot& snap, NodeId from, NodeId 
     // Yen's k shortest loop-free paths; k = 1 is a plain search. Candidates
     // are ranked by cost (weighted) or hops, then by their node ids.
     const size_t k = query.mode == PathMode::kKShortest ? std::max<size_t>(1, query.k) : 1;
-    Marks& parent = ThreadMarks(kMarksA, snap.vertex_count());
     auto search = [&](VertexId a, int hops_left,
                       const std::function<bool(VertexId, VertexId)>& allow) {
       if (query.weighted) return CheapestPath(fwd, a, t, allow, deadline);
-      parent.Reset(snap.vertex_count());
-      return FewestHopsPath(fwd, a, t, hops_left, allow, parent, deadline);
+      return FewestHopsPath(fwd, a, t, hops_left, allow, ThreadMarks(kMarksA, snap.vertex_count()),
+                            deadline);
     };
     auto rank = [&](const Path& p) {
       return query.weighted ? p.cost : static_cast<double>(p.nodes.size());
@@ -591,13 +590,13 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   }
   auto roll_up = [&](VertexId country, Marks& members) {
     std::vector<VertexId> actors{country}, frontier{country}, next;
-    members.Set(country, 1);
+    members.Mark(country);
     while (!frontier.empty()) {
       next.clear();
       for (VertexId c : frontier) {
         snap.ForEachInAmong(c, structural, lowest, highest, [&](Step st) {
           if (members.Has(st.other)) return;
-          members.Set(st.other, 1);
+          members.Mark(st.other);
           next.push_back(st.other);
           actors.push_back(st.other);
         });
