@@ -373,7 +373,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   const auto s = static_cast<VertexId>(start);
   Traversal t(snap, store_, vocabulary_, filter, {s});
   Marks& hop = ThreadMarks(kMarksA, snap.vertex_count());
-  DeadlineCheck deadline(limits.deadline);
+  DeadlineCheck deadline(limits.deadline, limits.cancelled);
   Neighbourhood r;
   r.start = start;
   r.depth = depth;
@@ -468,7 +468,7 @@ Result<PathResult> QueryEngine::Paths(const Snapshot& snap, NodeId from, NodeId 
   const auto s = static_cast<VertexId>(from);
   const auto t = static_cast<VertexId>(to);
   Traversal fwd(snap, store_, vocabulary_, filter, {s, t});
-  DeadlineCheck deadline(limits.deadline);
+  DeadlineCheck deadline(limits.deadline, limits.cancelled);
   PathResult r;
   const size_t max_paths = std::max<size_t>(1, limits.max_paths);
 
@@ -581,7 +581,7 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   // Actors of a country: the nodes that reach it through structural facts,
   // transitively (Asim Bajwa -> ISPR -> Pakistan). Membership ignores the
   // query's filters: the window and thresholds apply to the events.
-  DeadlineCheck deadline(limits.deadline);
+  DeadlineCheck deadline(limits.deadline, limits.cancelled);
   uint16_t lowest = UINT16_MAX, highest = 0;
   for (size_t p = 0; p < structural.size(); ++p) {
     if (!structural[p]) continue;
@@ -739,7 +739,7 @@ Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId n
   Traversal t(snap, store_, vocabulary_, filter, {});
   std::vector<std::pair<EdgeIndex, FactKey>> found;
   *truncated_by = Limit::kNone;
-  DeadlineCheck deadline(limits.deadline);
+  DeadlineCheck deadline(limits.deadline, limits.cancelled);
   t.ForEachStep(v, [&](VertexId other, EdgeIndex e, bool forward) {
     if (*truncated_by != Limit::kNone || deadline.Expired()) {
       *truncated_by = Limit::kDeadline;

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,9 @@ struct QueryLimits {
   size_t max_paths = 1000;    // paths returned
   int max_depth = 8;          // hops of a path
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // Asked now and then (with the deadline); true stops the query as if its
+  // deadline had passed. For a server call whose client has gone.
+  std::function<bool()> cancelled;
 };
 
 struct Neighbourhood {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -96,27 +97,31 @@ class Traversal {
 // A deadline checked cheaply: the clock is read on the first call and then
 // once per `stride` units of work (adjacency entries about to be read), so
 // that a query overshoots its deadline by about the time of `stride` steps
-// (microseconds), however big the hubs it meets.
+// (microseconds), however big the hubs it meets. `cancelled`, when given, is
+// asked at the same moments: a server's call whose client went away stops
+// like one whose deadline passed.
 class DeadlineCheck {
  public:
   explicit DeadlineCheck(std::optional<std::chrono::steady_clock::time_point> deadline,
-                         uint64_t stride = 4096)
-      : deadline_(deadline), stride_(stride) {}
-  bool active() const { return deadline_.has_value(); }
+                         std::function<bool()> cancelled = {}, uint64_t stride = 4096)
+      : deadline_(deadline), cancelled_(std::move(cancelled)), stride_(stride) {}
+  bool active() const { return deadline_.has_value() || cancelled_ != nullptr; }
   bool Expired(uint64_t work = 1) {
-    if (!deadline_) return false;
+    if (!active()) return false;
     if (expired_) return true;
     const bool first = done_ == 0 && next_check_ == 0;
     done_ += work;
     // A big step (a hub about to be expanded) is checked before it starts.
     if (!first && done_ < next_check_ && work < stride_) return false;
     next_check_ = done_ + stride_;
-    expired_ = std::chrono::steady_clock::now() >= *deadline_;
+    expired_ = (deadline_ && std::chrono::steady_clock::now() >= *deadline_) ||
+               (cancelled_ && cancelled_());
     return expired_;
   }
 
  private:
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::function<bool()> cancelled_;
   uint64_t stride_;
   uint64_t done_ = 0, next_check_ = 0;
   bool expired_ = false;

@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libutf8proc-dev libcli11-dev libfmt-dev libjemalloc-dev libabsl-dev
+  python3-grpcio python3-grpc-tools openssl
   clang-format time
 )
 

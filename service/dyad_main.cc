@@ -1,90 +1,60 @@
 // The `dyad` command line (cli.md is the contract): load, find, facts,
 // neighbours, path, dyad and stats on an embedded store given by --db (or
-// DYAD_DB). The graph queries run on the snapshot persisted beside the store,
-// which `load` brings up to date so that a query does not wait for a rebuild.
+// DYAD_DB), or on a server given by --server (or DYAD_SERVER), with the same
+// answers either way; and `serve`, the gRPC server. Embedded graph queries
+// run on the snapshot persisted beside the store, which `load` brings up to
+// date so that a query does not wait for a rebuild.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
-#include <tuple>
-#include <unordered_map>
+#include <thread>
 #include <vector>
 
 #include "graph/query.h"
-#include "graph/snapshot.h"
-#include "graph/snapshot_manager.h"
 #include "graph/vocabulary.h"
+#include "service/backend.h"
+#include "service/embedded_backend.h"
 #include "service/exit_codes.h"
+#include "service/json_writer.h"
+#include "service/remote_backend.h"
 #include "service/render.h"
+#include "service/server.h"
 #include "storage/dates.h"
 #include "storage/loader.h"
-#include "storage/store.h"
 
 namespace dyad::service {
 namespace {
 
-namespace fs = std::filesystem;
-using storage::Store;
-
 struct GlobalFlags {
   std::string db;
+  std::string server;  // host:port: ask a server instead of opening --db
+  std::string token;
+  std::string tls_ca;
   std::string predicates;  // a vocabulary file replacing the built-in one
   std::string format;      // table | json; empty: table on a terminal, else json
   bool json() const { return format == "json" || (format.empty() && !::isatty(STDOUT_FILENO)); }
 };
 
-// The filters and the --timeout limit every query takes, parsed.
-struct Filters {
-  storage::Direction direction = storage::Direction::kBoth;
-  std::vector<std::string> predicates;
-  std::vector<std::string> labels;
-  storage::DayCode from = storage::kOpenDay;
-  storage::DayCode to = storage::kOpenDay;
-  double min_confidence = 0.0;
-  std::optional<std::chrono::milliseconds> timeout;
-
-  // For Store::FactsOf (`facts`), which learns the symmetric predicates from
-  // the vocabulary here; the graph layer takes them from its own.
-  storage::FactFilter ToFactFilter(const graph::Vocabulary& vocabulary) const {
-    storage::FactFilter f = Fill<storage::FactFilter>();
-    f.symmetric_predicates = vocabulary.SymmetricPredicates();
-    return f;
-  }
-
-  graph::TraversalFilter ToTraversal() const { return Fill<graph::TraversalFilter>(); }
-
-  // The two filter types name their common fields alike.
-  template <class Filter>
-  Filter Fill() const {
-    Filter f;
-    f.direction = direction;
-    f.predicates = predicates;
-    f.labels = labels;
-    f.from = from;
-    f.to = to;
-    f.min_confidence = min_confidence;
-    return f;
-  }
-
-  // The deadline of a query that starts now; called just before the query,
-  // so that opening the store and the snapshot does not eat into it.
-  std::optional<std::chrono::steady_clock::time_point> DeadlineFromNow() const {
-    if (!timeout) return std::nullopt;
-    return std::chrono::steady_clock::now() + *timeout;
-  }
-};
-
-// The flags behind Filters, shared by facts, neighbours, path and dyad.
+// The flags behind QueryFilters, shared by facts, neighbours, path and dyad.
 struct FilterFlags {
   std::string direction = "both";
   std::vector<std::string> predicates;
@@ -108,8 +78,8 @@ struct FilterFlags {
   }
 
   // InvalidArgument naming the flag for a malformed value (exit 3).
-  Result<Filters> Parse() const {
-    Filters f;
+  Result<QueryFilters> Parse() const {
+    QueryFilters f;
     f.direction = direction == "out"  ? storage::Direction::kOut
                   : direction == "in" ? storage::Direction::kIn
                                       : storage::Direction::kBoth;
@@ -125,9 +95,7 @@ struct FilterFlags {
       if (!d.ok()) return d.status().WithContext("--to");
       f.to = *d;
     }
-    if (f.from != storage::kOpenDay && f.to != storage::kOpenDay && f.to < f.from) {
-      return Status::InvalidArgument("--to: must not be before --from");
-    }
+    DYAD_RETURN_IF_ERROR(CheckFilters(f, "--"));
     if (!min_confidence.empty()) {
       char* end = nullptr;
       errno = 0;
@@ -154,28 +122,50 @@ struct FilterFlags {
 
 // Prints a failure the way cli.md asks (JSON error object on stdout in json
 // mode, the message on stderr always) and returns its exit code.
-int Fail(const GlobalFlags& g, const Status& status, const Store* store = nullptr) {
+int Fail(const GlobalFlags& g, const Status& status, Backend* backend = nullptr) {
   std::vector<storage::Node> candidates;
-  if (store != nullptr) {
-    for (const auto& id : status.candidates()) {
-      Result<storage::NodeId> nid = store->Resolve(id);
-      if (!nid.ok()) continue;
-      Result<storage::Node> n = store->GetNode(*nid);
-      if (n.ok()) candidates.push_back(std::move(*n));
-    }
-  }
+  if (backend != nullptr) candidates = backend->CandidatesOf(status);
   if (g.json()) std::cout << ErrorJson(status, candidates) << "\n";
   std::cerr << "dyad: " << status.message() << "\n";
   return ToExitCode(status);
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const GlobalFlags& g, bool create) {
-  storage::StoreOptions options;
-  options.create_if_missing = create;
-  options.query_only = !create;  // only `load` writes
-  return Store::Open(g.db, options);
+// The vocabulary of --predicates (or DYAD_PREDICATES), else the built-in one.
+Result<graph::Vocabulary> LoadVocabulary(const GlobalFlags& g) {
+  if (g.predicates.empty()) return graph::Vocabulary::Default();
+  return graph::Vocabulary::LoadFile(g.predicates);
 }
 
+Result<std::string> ReadSmallFile(const std::string& path, std::string_view flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(fmt::format("{}: cannot read {}", flag, path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The store the command works on: the server of --server, else the
+// directory of --db. Only `load` creates a store; queries open it
+// query-only (no compaction: a one-off question on a big store).
+Result<std::unique_ptr<Backend>> OpenBackend(const GlobalFlags& g, bool for_load) {
+  if (!g.server.empty()) {
+    RemoteOptions options;
+    options.address = g.server;
+    options.token = g.token;
+    if (!g.tls_ca.empty()) {
+      DYAD_ASSIGN_OR_RETURN(options.tls_ca_pem, ReadSmallFile(g.tls_ca, "--tls-ca"));
+    }
+    return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(options));
+  }
+  DYAD_ASSIGN_OR_RETURN(graph::Vocabulary vocabulary, LoadVocabulary(g));
+  EmbeddedOptions options;
+  options.create_if_missing = for_load;
+  options.query_only = !for_load;
+  options.persist_graph_after_load = for_load;
+  DYAD_ASSIGN_OR_RETURN(std::unique_ptr<EmbeddedBackend> backend,
+                        EmbeddedBackend::Open(g.db, std::move(vocabulary), options));
+  return std::unique_ptr<Backend>(std::move(backend));
+}
 // Progress on stderr when it is a terminal, at most a few times a second.
 class ProgressLine {
  public:
@@ -207,39 +197,29 @@ class ProgressLine {
   double last_ = -1;
 };
 
-// Brings the graph image beside the store up to date, so that the next
-// query maps it instead of scanning the store.
-Status PersistGraph(Store& store) {
-  DYAD_ASSIGN_OR_RETURN(std::unique_ptr<graph::SnapshotManager> graphs,
-                        graph::SnapshotManager::Open(store, graph::SnapshotOptions{}));
-  // Open treats the image as a cache (a store on a read-only medium still
-  // answers); after a load the write is the point, so report a failure.
-  Status persisted = graphs->info().persisted;
-  return persisted.ok() ? persisted : persisted.WithContext("writing the graph image");
-}
-
 int RunLoad(const GlobalFlags& g, const std::vector<std::string>& files, bool skip_bad, bool sync,
             size_t batch) {
   std::vector<storage::LoadInput> inputs;
-  std::vector<int> to_close;
+  struct Closer {
+    std::vector<int> fds;
+    ~Closer() {
+      for (int fd : fds) ::close(fd);
+    }
+  } closer;
   for (const auto& f : files) {
     if (f == "-") {
-      inputs.push_back({"<stdin>", STDIN_FILENO});
+      inputs.push_back({"<stdin>", STDIN_FILENO, {}});
       continue;
     }
     int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      for (int c : to_close) ::close(c);
       return Fail(g, Status::IOError(fmt::format("cannot read {}: {}", f, std::strerror(errno))));
     }
-    to_close.push_back(fd);
-    inputs.push_back({f, fd});
+    closer.fds.push_back(fd);
+    inputs.push_back({f, fd, {}});
   }
-  Result<std::unique_ptr<Store>> store = OpenStore(g, /*create=*/true);
-  if (!store.ok()) {
-    for (int c : to_close) ::close(c);
-    return Fail(g, store.status());
-  }
+  Result<std::unique_ptr<Backend>> backend = OpenBackend(g, /*for_load=*/true);
+  if (!backend.ok()) return Fail(g, backend.status());
   storage::LoadOptions options;
   options.skip_bad = skip_bad;
   options.sync = sync;
@@ -249,339 +229,189 @@ int RunLoad(const GlobalFlags& g, const std::vector<std::string>& files, bool sk
   {
     ProgressLine progress;
     options.on_progress = [&](const storage::LoadProgress& p) { progress.Update(p); };
-    storage::Loader loader(**store, options);
-    s = loader.Load(inputs, &summary);
+    s = (*backend)->Load(inputs, options, &summary);
   }
-  for (int c : to_close) ::close(c);
-  if (!s.ok() && !s.IsInvalidArgument()) return Fail(g, s);
+  // A load that met bad lines, or committed something before failing,
+  // still prints its summary: it says how far the load got.
+  if (!s.ok() && !s.IsInvalidArgument() && summary.committed_lines == 0) return Fail(g, s);
   std::cout << (g.json() ? LoadSummaryJson(summary) + "\n" : LoadSummaryTable(summary))
             << std::flush;
   if (!s.ok()) std::cerr << "dyad: " << s.message() << "\n";
-  if (summary.committed_lines > 0) {
-    // The summary is out already: what was committed stays committed
-    // whatever happens here, and stdout keeps its one object.
-    Status persisted = PersistGraph(**store);
-    if (!persisted.ok()) {
-      std::cerr << "dyad: " << persisted.WithContext("graph snapshot").message() << "\n";
-      return kExitError;
-    }
-  }
   return ToExitCode(s);
 }
 
-int RunFind(const GlobalFlags& g, std::string name, std::string label) {
-  Result<std::unique_ptr<Store>> store = OpenStore(g, false);
-  if (!store.ok()) return Fail(g, store.status());
-  if (label.empty()) {
-    // "Label:Name" qualifies a name as on every other command.
-    if (size_t colon = name.find(':');
-        colon != std::string::npos && (*store)->LabelIdOf(name.substr(0, colon))) {
-      label = name.substr(0, colon);
-      name = name.substr(colon + 1);
-    }
-  }
-  std::optional<std::string_view> scope;
-  if (!label.empty()) scope = label;
-  Result<std::vector<storage::NodeId>> ids = (*store)->FindByName(name, scope);
-  if (!ids.ok()) return Fail(g, ids.status().WithContext("NAME"));
-  if (ids->empty() && label.empty()) {
-    // An external id is a name too ("Q159"; "Person:ashfaq-parvez-kayani"
-    // is also Label:Name). With --label, only that label's names count.
-    Result<storage::NodeId> by_id = (*store)->Resolve(name);
-    if (by_id.ok()) ids->push_back(*by_id);
-  }
-  std::vector<storage::Node> matches;
-  for (storage::NodeId id : *ids) {
-    Result<storage::Node> n = (*store)->GetNode(id);
-    if (!n.ok()) return Fail(g, n.status());
-    matches.push_back(std::move(*n));
-  }
-  std::cout << (g.json() ? FindJson(matches) + "\n" : FindTable(matches));
-  if (matches.empty()) {
+int RunFind(const GlobalFlags& g, const std::string& name, const std::string& label) {
+  Result<std::unique_ptr<Backend>> backend = OpenBackend(g, false);
+  if (!backend.ok()) return Fail(g, backend.status());
+  Result<std::vector<storage::Node>> matches = (*backend)->Find(name, label);
+  if (!matches.ok()) return Fail(g, matches.status());
+  std::cout << (g.json() ? FindJson(*matches) + "\n" : FindTable(*matches));
+  if (matches->empty()) {
     std::cerr << "dyad: no node named \"" << name << "\"\n";
     return kExitNotFound;
   }
-  if (matches.size() > 1) {
-    std::cerr << "dyad: \"" << name << "\" is ambiguous: " << matches.size()
+  if (matches->size() > 1) {
+    std::cerr << "dyad: \"" << name << "\" is ambiguous: " << matches->size()
               << " nodes match; qualify it as Label:Name\n";
     return kExitAmbiguous;
   }
   return kExitOk;
 }
 
-// The vocabulary of --predicates (or DYAD_PREDICATES), else the built-in one.
-Result<graph::Vocabulary> LoadVocabulary(const GlobalFlags& g) {
-  if (g.predicates.empty()) return graph::Vocabulary::Default();
-  return graph::Vocabulary::LoadFile(g.predicates);
-}
-
-// The nodes an answer names, each read from the store once.
-class NodeCache {
- public:
-  explicit NodeCache(const Store& store) : store_(store) {}
-  Result<storage::Node> Get(storage::NodeId id) {
-    if (auto it = nodes_.find(id); it != nodes_.end()) return it->second;
-    DYAD_ASSIGN_OR_RETURN(storage::Node n, store_.GetNode(id));
-    nodes_.emplace(id, n);
-    return n;
-  }
-  // Reads the nodes not cached yet in one batch (an answer names thousands).
-  Status Prefetch(std::vector<storage::NodeId> ids) {
-    std::erase_if(ids, [&](storage::NodeId id) { return nodes_.contains(id); });
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    DYAD_ASSIGN_OR_RETURN(std::vector<storage::Node> found, store_.GetNodes(ids));
-    for (auto& n : found) nodes_.emplace(n.id, std::move(n));
-    return Status::OK();
-  }
-
- private:
-  const Store& store_;
-  std::unordered_map<storage::NodeId, storage::Node> nodes_;
-};
-
-Result<std::vector<FactView>> ViewsOf(std::vector<storage::Fact> facts, NodeCache& nodes) {
-  std::vector<storage::NodeId> ends;
-  ends.reserve(2 * facts.size());
-  for (const auto& f : facts) {
-    ends.push_back(f.subject);
-    ends.push_back(f.object);
-  }
-  DYAD_RETURN_IF_ERROR(nodes.Prefetch(std::move(ends)));
-  std::vector<FactView> views;
-  views.reserve(facts.size());
-  for (auto& f : facts) {
-    DYAD_ASSIGN_OR_RETURN(storage::Node s, nodes.Get(f.subject));
-    DYAD_ASSIGN_OR_RETURN(storage::Node o, nodes.Get(f.object));
-    views.push_back({std::move(f), std::move(s), std::move(o)});
-  }
-  return views;
-}
-
-// The order `facts` lists facts in (Store::FactsOf): subject name,
-// predicate, object name, valid_from; ids keep namesakes apart.
-void SortFacts(std::vector<FactView>& facts) {
-  auto key = [](const FactView& v) {
-    return std::tie(v.subject.name, v.subject.id, v.fact.predicate, v.object.name, v.object.id,
-                    v.fact.valid_from);
-  };
-  std::sort(facts.begin(), facts.end(),
-            [&](const FactView& a, const FactView& b) { return key(a) < key(b); });
-}
-
-int RunFacts(const GlobalFlags& g, const std::string& node_ref, const FilterFlags& flags) {
-  Result<graph::Vocabulary> vocabulary = LoadVocabulary(g);
-  if (!vocabulary.ok()) return Fail(g, vocabulary.status());
-  Result<Filters> filters = flags.Parse();
+// Runs one query: flags first, then the store, so that a malformed flag is
+// reported (exit 3) whether or not the store is there.
+template <class Request, class Ask, class Print>
+int RunQuery(const GlobalFlags& g, Request request, const FilterFlags& flags, Ask ask,
+             Print print) {
+  Result<QueryFilters> filters = flags.Parse();
   if (!filters.ok()) return Fail(g, filters.status());
-  storage::FactFilter filter = filters->ToFactFilter(*vocabulary);
-  Result<std::unique_ptr<Store>> store = OpenStore(g, false);
-  if (!store.ok()) return Fail(g, store.status());
-  const Store& st = **store;
-  Result<storage::NodeId> id = st.Resolve(node_ref);
-  if (!id.ok()) return Fail(g, id.status(), &st);
-  NodeCache nodes(st);
-  Result<storage::Node> node = nodes.Get(*id);
-  if (!node.ok()) return Fail(g, node.status());
-  filter.deadline = filters->DeadlineFromNow();
-  Result<storage::FactList> facts = st.FactsOf(*id, filter);
-  if (!facts.ok()) return Fail(g, facts.status());
-  Result<std::vector<FactView>> views = ViewsOf(std::move(facts->facts), nodes);
-  if (!views.ok()) return Fail(g, views.status());
-  std::cout << (g.json() ? FactsJson(*node, *views, facts->truncated) + "\n"
-                         : FactsTable(*node, *views, facts->truncated));
-  return kExitOk;
-}
-
-// What a graph query works with. The store is declared before the
-// snapshot manager, which must close first.
-struct GraphQuery {
-  graph::Vocabulary vocabulary;
-  Filters filters;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<graph::SnapshotManager> graphs;
-
-  // Maps the image persisted beside the store, or builds and persists one
-  // when it is missing or stale.
-  Result<std::shared_ptr<const graph::Snapshot>> OpenSnapshot() {
-    if (!graphs) {
-      DYAD_ASSIGN_OR_RETURN(graphs, graph::SnapshotManager::Open(*store, graph::SnapshotOptions{}));
-    }
-    return graphs->Current();
-  }
-
-  graph::QueryLimits Limits() const {
-    graph::QueryLimits limits;
-    limits.deadline = filters.DeadlineFromNow();
-    return limits;
-  }
-};
-
-// Flags first, then the store, so that a malformed flag is reported (exit
-// 3) whether or not the store is there.
-Result<GraphQuery> OpenGraphQuery(const GlobalFlags& g, const FilterFlags& flags) {
-  GraphQuery q;
-  DYAD_ASSIGN_OR_RETURN(q.vocabulary, LoadVocabulary(g));
-  DYAD_ASSIGN_OR_RETURN(q.filters, flags.Parse());
-  DYAD_ASSIGN_OR_RETURN(q.store, OpenStore(g, false));
-  return q;
-}
-
-// The facts of `keys` with provenance and end nodes, in the order of `facts`.
-Result<std::vector<FactView>> FetchViews(const graph::QueryEngine& engine,
-                                         const std::vector<storage::FactKey>& keys,
-                                         NodeCache& nodes) {
-  DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> facts, engine.FetchFacts(keys));
-  DYAD_ASSIGN_OR_RETURN(std::vector<FactView> views, ViewsOf(std::move(facts), nodes));
-  SortFacts(views);
-  return views;
-}
-
-Result<NeighboursView> Neighbours(GraphQuery& q, storage::NodeId start, int depth, size_t limit) {
-  DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, q.OpenSnapshot());
-  const graph::QueryEngine engine(*q.store, q.vocabulary);
-  graph::QueryLimits limits = q.Limits();
-  limits.max_nodes = limit;
-  DYAD_ASSIGN_OR_RETURN(graph::Neighbourhood n,
-                        engine.Neighbours(*snap, start, depth, q.filters.ToTraversal(), limits));
-  NodeCache nodes(*q.store);
-  NeighboursView view;
-  DYAD_ASSIGN_OR_RETURN(view.start, nodes.Get(start));
-  view.depth = depth;
-  std::vector<storage::NodeId> ids;
-  ids.reserve(n.nodes.size());
-  for (const auto& [id, hops] : n.nodes) ids.push_back(id);
-  DYAD_RETURN_IF_ERROR(nodes.Prefetch(std::move(ids)));
-  for (const auto& [id, hops] : n.nodes) {
-    DYAD_ASSIGN_OR_RETURN(storage::Node node, nodes.Get(id));
-    view.nodes.push_back({std::move(node), hops});
-  }
-  std::sort(view.nodes.begin(), view.nodes.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.hops, a.node.name, a.node.id) < std::tie(b.hops, b.node.name, b.node.id);
-  });
-  DYAD_ASSIGN_OR_RETURN(view.facts, FetchViews(engine, n.facts, nodes));
-  view.truncated_by = graph::LimitName(n.truncated_by);
-  return view;
-}
-
-int RunNeighbours(const GlobalFlags& g, const std::string& node_ref, int depth, size_t limit,
-                  const FilterFlags& flags) {
-  Result<GraphQuery> q = OpenGraphQuery(g, flags);
-  if (!q.ok()) return Fail(g, q.status());
-  Result<storage::NodeId> id = q->store->Resolve(node_ref);
-  if (!id.ok()) return Fail(g, id.status(), q->store.get());
-  Result<NeighboursView> view = Neighbours(*q, *id, depth, limit);
-  if (!view.ok()) return Fail(g, view.status());
-  std::cout << (g.json() ? NeighboursJson(*view) + "\n" : NeighboursTable(*view));
-  return kExitOk;
-}
-
-struct PathFlags {
-  bool all = false;
-  size_t k = 0;  // 0: not given
-  bool weighted = false;
-  int max_depth = graph::QueryLimits{}.max_depth;
-  size_t limit = graph::QueryLimits{}.max_paths;
-};
-
-Result<PathsView> Paths(GraphQuery& q, storage::NodeId from, storage::NodeId to,
-                        const PathFlags& flags) {
-  DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, q.OpenSnapshot());
-  const graph::QueryEngine engine(*q.store, q.vocabulary);
-  graph::PathQuery query;
-  query.weighted = flags.weighted;
-  if (flags.all) {
-    query.mode = graph::PathMode::kAllShortest;
-  } else if (flags.k > 0) {
-    query.mode = graph::PathMode::kKShortest;
-    query.k = flags.k;
-  }
-  graph::QueryLimits limits = q.Limits();
-  limits.max_depth = flags.max_depth;
-  limits.max_paths = flags.limit;
-  DYAD_ASSIGN_OR_RETURN(graph::PathResult result,
-                        engine.Paths(*snap, from, to, query, q.filters.ToTraversal(), limits));
-  NodeCache nodes(*q.store);
-  PathsView view;
-  DYAD_ASSIGN_OR_RETURN(view.from, nodes.Get(from));
-  DYAD_ASSIGN_OR_RETURN(view.to, nodes.Get(to));
-  view.hops = result.hops;
-  for (const graph::Path& path : result.paths) {
-    PathView p;
-    p.cost = path.cost;
-    for (storage::NodeId id : path.nodes) {
-      DYAD_ASSIGN_OR_RETURN(storage::Node node, nodes.Get(id));
-      p.nodes.push_back(std::move(node));
-    }
-    for (const auto& step : path.steps) {
-      DYAD_ASSIGN_OR_RETURN(std::vector<FactView> facts, FetchViews(engine, step, nodes));
-      p.steps.push_back(std::move(facts));
-    }
-    view.paths.push_back(std::move(p));
-  }
-  view.truncated_by = graph::LimitName(result.truncated_by);
-  return view;
-}
-
-int RunPath(const GlobalFlags& g, const std::string& from_ref, const std::string& to_ref,
-            const PathFlags& path_flags, const FilterFlags& flags) {
-  Result<GraphQuery> q = OpenGraphQuery(g, flags);
-  if (!q.ok()) return Fail(g, q.status());
-  Result<storage::NodeId> from = q->store->Resolve(from_ref);
-  if (!from.ok()) return Fail(g, from.status(), q->store.get());
-  Result<storage::NodeId> to = q->store->Resolve(to_ref);
-  if (!to.ok()) return Fail(g, to.status(), q->store.get());
-  Result<PathsView> view = Paths(*q, *from, *to, path_flags);
-  if (!view.ok()) return Fail(g, view.status());
-  std::cout << (g.json() ? PathsJson(*view) + "\n" : PathsTable(*view));
-  return kExitOk;
-}
-
-// A table shows counts only, so it leaves the facts behind the buckets
-// unfetched.
-Result<DyadView> Dyad(GraphQuery& q, storage::NodeId a, storage::NodeId b, const std::string& by,
-                      bool with_facts) {
-  DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, q.OpenSnapshot());
-  const graph::QueryEngine engine(*q.store, q.vocabulary);
-  const graph::Period period = by == "year" ? graph::Period::kYear : graph::Period::kMonth;
-  DYAD_ASSIGN_OR_RETURN(
-      graph::DyadTimeline timeline,
-      engine.Dyad(*snap, a, b, period, q.filters.ToTraversal(), q.Limits(), with_facts));
-  NodeCache nodes(*q.store);
-  DyadView view;
-  DYAD_ASSIGN_OR_RETURN(view.a, nodes.Get(a));
-  DYAD_ASSIGN_OR_RETURN(view.b, nodes.Get(b));
-  view.by = by;
-  for (const graph::DyadBucket& bucket : timeline.buckets) {
-    DyadBucketView v{bucket.period, bucket.a_to_b, bucket.events, bucket.goldstein, {}};
-    DYAD_ASSIGN_OR_RETURN(v.facts, FetchViews(engine, bucket.facts, nodes));
-    view.buckets.push_back(std::move(v));
-  }
-  view.a_to_b = timeline.a_to_b;
-  view.b_to_a = timeline.b_to_a;
-  view.truncated_by = graph::LimitName(timeline.truncated_by);
-  return view;
-}
-
-int RunDyad(const GlobalFlags& g, const std::string& a_ref, const std::string& b_ref,
-            const std::string& by, const FilterFlags& flags) {
-  Result<GraphQuery> q = OpenGraphQuery(g, flags);
-  if (!q.ok()) return Fail(g, q.status());
-  Result<storage::NodeId> a = q->store->Resolve(a_ref);
-  if (!a.ok()) return Fail(g, a.status(), q->store.get());
-  Result<storage::NodeId> b = q->store->Resolve(b_ref);
-  if (!b.ok()) return Fail(g, b.status(), q->store.get());
-  Result<DyadView> view = Dyad(*q, *a, *b, by, g.json());
-  if (!view.ok()) return Fail(g, view.status());
-  std::cout << (g.json() ? DyadJson(*view) + "\n" : DyadTable(*view));
+  request.filters = std::move(*filters);
+  Result<std::unique_ptr<Backend>> backend = OpenBackend(g, false);
+  if (!backend.ok()) return Fail(g, backend.status());
+  auto answer = ask(**backend, request);
+  if (!answer.ok()) return Fail(g, answer.status(), backend->get());
+  std::cout << print(*answer);
   return kExitOk;
 }
 
 int RunStats(const GlobalFlags& g) {
-  Result<std::unique_ptr<Store>> store = OpenStore(g, false);
-  if (!store.ok()) return Fail(g, store.status());
-  storage::Stats stats = (*store)->GetStats();
-  std::cout << (g.json() ? StatsJson(stats) + "\n" : StatsTable(stats));
+  Result<std::unique_ptr<Backend>> backend = OpenBackend(g, false);
+  if (!backend.ok()) return Fail(g, backend.status());
+  Result<storage::Stats> stats = (*backend)->Stats();
+  if (!stats.ok()) return Fail(g, stats.status());
+  std::cout << (g.json() ? StatsJson(*stats) + "\n" : StatsTable(*stats));
+  return kExitOk;
+}
+
+struct ServeFlags {
+  std::string listen;
+  std::string token, token_file;
+  bool token_reads = false;
+  std::string tls_cert, tls_key;
+  double grace_seconds = 30;
+  std::string log = "info";
+};
+
+// One line on stderr, timestamped; calls log from many threads.
+void LogLine(std::string_view line) {
+  static std::mutex mu;
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  std::string text =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z I {}\n", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000, line);
+  std::lock_guard lock(mu);
+  std::fputs(text.c_str(), stderr);
+}
+
+// `dyad serve`: serves the --db store until SIGTERM or SIGINT, then lets
+// the calls in flight finish (up to the grace period), leaves a current
+// graph image beside the store and closes it. A second signal exits at
+// once; the WAL keeps every chunk a load acknowledged.
+int RunServe(const GlobalFlags& g, const ServeFlags& f) {
+  if (!g.server.empty()) {
+    return Fail(g, Status::InvalidArgument("--server: serve works on a --db store"));
+  }
+  // Blocked before any thread starts, so every thread inherits the mask
+  // and the signals reach only the sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ServerOptions options;
+  options.listen = f.listen;
+  options.token = f.token;
+  if (!f.token_file.empty()) {
+    Result<std::string> token = ReadSmallFile(f.token_file, "--token-file");
+    if (!token.ok()) return Fail(g, token.status());
+    options.token = *token;
+    while (!options.token.empty() &&
+           std::isspace(static_cast<unsigned char>(options.token.back()))) {
+      options.token.pop_back();
+    }
+    if (options.token.empty()) {
+      return Fail(g, Status::InvalidArgument("--token-file: the file holds no token"));
+    }
+  }
+  if (f.token_reads && options.token.empty()) {
+    return Fail(g, Status::InvalidArgument("--token-reads: needs --token or --token-file"));
+  }
+  options.token_reads = f.token_reads;
+  if (!f.tls_cert.empty()) {
+    Result<std::string> pem = ReadSmallFile(f.tls_cert, "--tls-cert");
+    if (!pem.ok()) return Fail(g, pem.status());
+    options.tls_cert_pem = *pem;
+  }
+  if (!f.tls_key.empty()) {
+    Result<std::string> pem = ReadSmallFile(f.tls_key, "--tls-key");
+    if (!pem.ok()) return Fail(g, pem.status());
+    options.tls_key_pem = *pem;
+  }
+  if (f.log != "off") options.log = LogLine;
+  options.log_failures_only = f.log == "error";
+
+  Result<graph::Vocabulary> vocabulary = LoadVocabulary(g);
+  if (!vocabulary.ok()) return Fail(g, vocabulary.status());
+  EmbeddedOptions embedded;
+  embedded.create_if_missing = true;  // a pipeline may start with an empty store
+  embedded.open_graph_now = true;
+  Result<std::unique_ptr<EmbeddedBackend>> backend =
+      EmbeddedBackend::Open(g.db, std::move(*vocabulary), embedded);
+  if (!backend.ok()) return Fail(g, backend.status());
+  Result<std::unique_ptr<Server>> server = Server::Start(**backend, options);
+  if (!server.ok()) return Fail(g, server.status());
+
+  const std::string address =
+      fmt::format("{}:{}", f.listen.substr(0, f.listen.rfind(':')), (*server)->port());
+  if (g.json()) {
+    JsonWriter w;
+    w.BeginObject().Key("listening").String(address).Key("db").String(g.db).EndObject();
+    std::cout << w.str() << "\n" << std::flush;
+  } else {
+    std::cout << "dyad: serving " << g.db << " on " << address
+              << (options.tls_cert_pem.empty() ? "" : " (TLS)") << "\n"
+              << std::flush;
+  }
+  LogLine(fmt::format("serving {} on {}{}{}", g.db, address,
+                      options.tls_cert_pem.empty() ? "" : ", TLS",
+                      options.token.empty() ? ""
+                      : options.token_reads ? ", token for every call"
+                                            : ", token for writes"));
+
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  LogLine(
+      fmt::format("{}: finishing the calls in flight (up to {} s); a second signal exits at once",
+                  strsignal(sig), f.grace_seconds));
+  std::atomic<bool> stopped = false;
+  Status persisted;
+  std::thread stopper([&] {
+    (*server)->Shutdown(std::chrono::milliseconds(static_cast<int64_t>(f.grace_seconds * 1000)));
+    persisted = (*backend)->PersistGraph();
+    stopped = true;
+  });
+  const timespec tick{0, 50'000'000};
+  while (!stopped) {
+    int second = sigtimedwait(&signals, nullptr, &tick);
+    if (second > 0) {
+      LogLine(fmt::format("{} again: exiting now", strsignal(second)));
+      std::_Exit(128 + second);
+    }
+  }
+  stopper.join();
+  server->reset();
+  backend->reset();  // closes the store cleanly
+  if (!persisted.ok()) {
+    LogLine(fmt::format("the graph image was not written: {}", persisted.message()));
+  }
+  LogLine("stopped");
   return kExitOk;
 }
 
@@ -592,6 +422,11 @@ int Main(int argc, char** argv) {
   app.fallthrough();  // global flags may follow the command: `dyad find X --db D`
   GlobalFlags g;
   app.add_option("--db", g.db, "Store directory (embedded mode)")->envname("DYAD_DB");
+  app.add_option("--server", g.server, "A dyad server, host:port, instead of --db")
+      ->envname("DYAD_SERVER");
+  app.add_option("--token", g.token, "Token for the server (or for `serve`: the one it asks for)")
+      ->envname("DYAD_TOKEN");
+  app.add_option("--tls-ca", g.tls_ca, "Connect to the server with TLS, trusting this CA (PEM)");
   app.add_option("--predicates", g.predicates,
                  "Predicate vocabulary (TSV as graph/predicates.tsv) replacing the built-in one")
       ->envname("DYAD_PREDICATES");
@@ -616,52 +451,56 @@ int Main(int argc, char** argv) {
   find->add_option("name", name, "A name or alias, optionally Label:Name")->required();
   find->add_option("--label", label, "Only nodes of this label");
 
-  std::string node_ref;
+  FactsRequest facts_request;
   FilterFlags filters;
   CLI::App* facts = app.add_subcommand("facts", "A node's facts with their sources");
-  facts->add_option("node", node_ref, "A name, alias, Label:Name or id")->required();
+  facts->add_option("node", facts_request.node, "A name, alias, Label:Name or id")->required();
   filters.AddTo(facts);
 
-  int depth = 1;
-  size_t neighbour_limit = graph::QueryLimits{}.max_nodes;
+  NeighboursRequest neighbours_request;
   CLI::App* neighbours = app.add_subcommand(
       "neighbours", "The nodes within K hops of a node, and the facts crossed to reach them");
-  neighbours->add_option("node", node_ref, "A name, alias, Label:Name or id")->required();
-  neighbours->add_option("--depth", depth, "Hops from the node")
+  neighbours->add_option("node", neighbours_request.node, "A name, alias, Label:Name or id")
+      ->required();
+  neighbours->add_option("--depth", neighbours_request.depth, "Hops from the node")
       ->check(CLI::Range(0, 1'000'000))
       ->capture_default_str();
-  neighbours->add_option("--limit", neighbour_limit, "At most this many nodes (then truncated)")
+  neighbours
+      ->add_option("--limit", neighbours_request.limit, "At most this many nodes (then truncated)")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000'000}))
       ->capture_default_str();
   filters.AddTo(neighbours);
 
-  PathFlags path_flags;
-  std::string from_ref, to_ref;
+  PathsRequest paths_request;
+  bool all_paths = false;
+  size_t k_paths = 0;
   CLI::App* path = app.add_subcommand(
       "path", "Shortest paths between two nodes, with every fact along each step");
-  path->add_option("from", from_ref, "Where the path starts: a name, alias, Label:Name or id")
+  path->add_option("from", paths_request.from,
+                   "Where the path starts: a name, alias, Label:Name or id")
       ->required();
-  path->add_option("to", to_ref, "Where it ends")->required();
-  CLI::Option* all = path->add_flag("--all", path_flags.all, "Every shortest path");
-  CLI::Option* k = path->add_option("--k", path_flags.k, "The N shortest loop-free paths (Yen)")
+  path->add_option("to", paths_request.to, "Where it ends")->required();
+  CLI::Option* all = path->add_flag("--all", all_paths, "Every shortest path");
+  CLI::Option* k = path->add_option("--k", k_paths, "The N shortest loop-free paths (Yen)")
                        ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
   all->excludes(k);
-  path->add_flag("--weighted", path_flags.weighted,
+  path->add_flag("--weighted", paths_request.weighted,
                  "Least total -log(confidence) instead of fewest hops");
-  path->add_option("--max-depth", path_flags.max_depth, "At most this many hops")
+  path->add_option("--max-depth", paths_request.max_depth, "At most this many hops")
       ->check(CLI::Range(0, 1'000'000))
       ->capture_default_str();
-  path->add_option("--limit", path_flags.limit, "At most this many paths (then truncated)")
+  path->add_option("--limit", paths_request.limit, "At most this many paths (then truncated)")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000'000}))
       ->capture_default_str();
   filters.AddTo(path);
 
-  std::string a_ref, b_ref, by = "month";
+  DyadRequest dyad_request;
+  std::string by = "month";
   CLI::App* dyad = app.add_subcommand(
       "dyad", "Events between two countries' actors, per month or year and direction");
-  dyad->add_option("a", a_ref, "A country (or any node): a name, alias, Label:Name or id")
+  dyad->add_option("a", dyad_request.a, "A country (or any node): a name, alias, Label:Name or id")
       ->required();
-  dyad->add_option("b", b_ref, "The other one")->required();
+  dyad->add_option("b", dyad_request.b, "The other one")->required();
   dyad->add_option("--by", by, "Bucket events by month or year")
       ->check(CLI::IsMember({"month", "year"}))
       ->capture_default_str();
@@ -670,14 +509,46 @@ int Main(int argc, char** argv) {
   CLI::App* stats =
       app.add_subcommand("stats", "Counts of nodes, facts, sources, labels, predicates");
 
+  ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve the --db store over gRPC (dyad.v1) until SIGTERM or SIGINT");
+  serve->add_option("--listen", serve_flags.listen, "host:port to listen on (port 0: any free)")
+      ->required();
+  serve->add_option("--token-file", serve_flags.token_file,
+                    "A file holding the token writes need (instead of --token)");
+  serve->add_flag("--token-reads", serve_flags.token_reads, "Every call needs the token");
+  CLI::Option* cert = serve->add_option("--tls-cert", serve_flags.tls_cert,
+                                        "Serve TLS with this certificate (PEM)");
+  CLI::Option* key = serve->add_option("--tls-key", serve_flags.tls_key, "... and this key (PEM)");
+  cert->needs(key);
+  key->needs(cert);
+  serve
+      ->add_option("--grace", serve_flags.grace_seconds,
+                   "Seconds the calls in flight get to finish on SIGTERM")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  serve->add_option("--log", serve_flags.log, "Call log on stderr: info (every call), error, off")
+      ->check(CLI::IsMember({"info", "error", "off"}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (g.db.empty()) {
-    std::cerr << "dyad: --db: no store given (use --db DIR or set DYAD_DB)\n";
+  if (g.db.empty() && (g.server.empty() || *serve)) {
+    std::cerr << "dyad: --db: no store given (use --db DIR or set DYAD_DB"
+              << (*serve ? ")\n" : ", or --server HOST:PORT)\n");
+    return kExitUsage;
+  }
+  if (!g.server.empty() && !g.db.empty() && !*serve) {
+    // DYAD_DB may be set in the environment; a --server given says where to go.
+    g.db.clear();
+  }
+  if (!g.server.empty() && !g.predicates.empty()) {
+    std::cerr << "dyad: --predicates: a server uses its own vocabulary (dyad serve "
+                 "--predicates)\n";
     return kExitUsage;
   }
   if (!g.predicates.empty()) {  // a bad vocabulary fails every command, not only those using it
@@ -686,11 +557,45 @@ int Main(int argc, char** argv) {
   }
   if (*load) return RunLoad(g, files, skip_bad, sync, batch);
   if (*find) return RunFind(g, name, label);
-  if (*facts) return RunFacts(g, node_ref, filters);
-  if (*neighbours) return RunNeighbours(g, node_ref, depth, neighbour_limit, filters);
-  if (*path) return RunPath(g, from_ref, to_ref, path_flags, filters);
-  if (*dyad) return RunDyad(g, a_ref, b_ref, by, filters);
+  if (*facts) {
+    return RunQuery(
+        g, facts_request, filters, [](Backend& b, const FactsRequest& r) { return b.Facts(r); },
+        [&](const FactsView& v) {
+          return g.json() ? FactsJson(v.node, v.facts, v.truncated) + "\n"
+                          : FactsTable(v.node, v.facts, v.truncated);
+        });
+  }
+  if (*neighbours) {
+    return RunQuery(
+        g, neighbours_request, filters,
+        [](Backend& b, const NeighboursRequest& r) { return b.Neighbours(r); },
+        [&](const NeighboursView& v) {
+          return g.json() ? NeighboursJson(v) + "\n" : NeighboursTable(v);
+        });
+  }
+  if (*path) {
+    if (all_paths) {
+      paths_request.mode = graph::PathMode::kAllShortest;
+    } else if (k_paths > 0) {
+      paths_request.mode = graph::PathMode::kKShortest;
+      paths_request.k = k_paths;
+    }
+    return RunQuery(
+        g, paths_request, filters, [](Backend& b, const PathsRequest& r) { return b.Paths(r); },
+        [&](const PathsView& v) { return g.json() ? PathsJson(v) + "\n" : PathsTable(v); });
+  }
+  if (*dyad) {
+    dyad_request.by = by == "year" ? graph::Period::kYear : graph::Period::kMonth;
+    dyad_request.with_facts = g.json();  // a table shows counts only
+    return RunQuery(
+        g, dyad_request, filters, [](Backend& b, const DyadRequest& r) { return b.Dyad(r); },
+        [&](const DyadView& v) { return g.json() ? DyadJson(v) + "\n" : DyadTable(v); });
+  }
   if (*stats) return RunStats(g);
+  if (*serve) {
+    serve_flags.token = g.token;
+    return RunServe(g, serve_flags);
+  }
   return kExitUsage;
 }
 

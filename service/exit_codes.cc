@@ -19,7 +19,14 @@ int ToExitCode(const Status& status) {
     case StatusCode::kCorruption:
     case StatusCode::kResourceExhausted:
     case StatusCode::kInternal:
+    case StatusCode::kCancelled:
       return kExitError;
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+      return kExitUnauthenticated;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+      return kExitUnavailable;
   }
   return kExitError;
 }

@@ -109,6 +109,12 @@ JsonWriter& JsonWriter::Number(double value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::ExactNumber(double value) {
+  BeforeValue();
+  out_ += std::isfinite(value) ? fmt::format("{}", value) : "null";
+  return *this;
+}
+
 JsonWriter& JsonWriter::Int(int64_t value) {
   BeforeValue();
   out_ += std::to_string(value);

@@ -24,6 +24,9 @@ class JsonWriter {
   JsonWriter& Key(std::string_view key);
   JsonWriter& String(std::string_view value);
   JsonWriter& Number(double value);  // rounded to 6 decimals; null if not finite
+  // The shortest text that reads back as exactly `value` (data written for
+  // a machine to load, not shown); null if not finite.
+  JsonWriter& ExactNumber(double value);
   JsonWriter& Int(int64_t value);
   JsonWriter& Uint(uint64_t value);
   JsonWriter& Bool(bool value);

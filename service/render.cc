@@ -181,7 +181,8 @@ std::string StepArrow(const storage::Node& from, const std::vector<FactView>& fa
   auto add = [](std::vector<std::string>& list, const std::string& p) {
     if (std::find(list.begin(), list.end(), p) == list.end()) list.push_back(p);
   };
-  for (const auto& f : facts) add(f.fact.subject == from.id ? forward : backward, f.fact.predicate);
+  for (const auto& f : facts)
+    add(f.subject.external_id == from.external_id ? forward : backward, f.fact.predicate);
   std::vector<std::string> parts;
   if (!forward.empty()) parts.push_back(fmt::format("—{}→", fmt::join(forward, ",")));
   if (!backward.empty()) parts.push_back(fmt::format("—{}←", fmt::join(backward, ",")));

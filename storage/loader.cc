@@ -45,7 +45,8 @@ namespace {
 // its length, so one runaway line cannot exhaust memory.
 class LineReader {
  public:
-  explicit LineReader(int fd) : fd_(fd), buf_(kBufferBytes) {}
+  explicit LineReader(const LoadInput& input)
+      : fd_(input.fd), read_(input.read), buf_(kBufferBytes) {}
 
   // Returns false at end of input. *line stays valid until the next call.
   // On a too-long line, *line is empty and *too_long_bytes its length.
@@ -89,21 +90,28 @@ class LineReader {
         end_ -= pos_;
         pos_ = 0;
       }
-      ssize_t n;
-      do {
-        n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) return Status::IOError(std::string("read failed: ") + std::strerror(errno));
+      DYAD_ASSIGN_OR_RETURN(size_t n, Read(buf_.data() + end_, buf_.size() - end_));
       if (n == 0) eof_ = true;
-      end_ += static_cast<size_t>(n);
+      end_ += n;
     }
   }
 
   uint64_t bytes_consumed() const { return bytes_consumed_; }
 
  private:
+  Result<size_t> Read(char* buf, size_t capacity) {
+    if (read_) return read_(buf, capacity);
+    ssize_t n;
+    do {
+      n = ::read(fd_, buf, capacity);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return Status::IOError(std::string("read failed: ") + std::strerror(errno));
+    return static_cast<size_t>(n);
+  }
+
   static constexpr size_t kBufferBytes = 4 * kMaxLineBytes;
   int fd_;
+  std::function<Result<size_t>(char*, size_t)> read_;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
@@ -838,7 +846,9 @@ void ParseInputs(std::vector<LoadInput> inputs, std::shared_ptr<BatchQueue> queu
   struct Closer {
     std::vector<LoadInput>& inputs;
     ~Closer() {
-      for (const auto& in : inputs) ::close(in.fd);
+      for (const auto& in : inputs) {
+        if (in.fd >= 0) ::close(in.fd);
+      }
     }
   } closer{inputs};
   constexpr size_t kBatchItems = 1024;
@@ -846,7 +856,7 @@ void ParseInputs(std::vector<LoadInput> inputs, std::shared_ptr<BatchQueue> queu
   ParsedBatch batch;
   uint64_t bytes_before = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    LineReader reader(inputs[i].fd);
+    LineReader reader(inputs[i]);
     uint64_t line_no = 0;
     for (;;) {
       std::string_view line;
@@ -899,7 +909,7 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
   LoadProgress progress;
   for (const auto& in : inputs) {
     struct stat st;
-    if (::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (!in.read && ::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode)) {
       progress.bytes_total += static_cast<uint64_t>(st.st_size);
     }
   }
@@ -910,12 +920,19 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
   std::vector<LoadInput> owned = inputs;
   bool all_files = true;  // regular files never block a read for long
   for (size_t i = 0; i < owned.size(); ++i) {
+    if (inputs[i].read) {  // bytes from elsewhere may take their time
+      all_files = false;
+      owned[i].fd = -1;
+      continue;
+    }
     struct stat st;
     all_files = all_files && ::fstat(inputs[i].fd, &st) == 0 && S_ISREG(st.st_mode);
     owned[i].fd = ::fcntl(inputs[i].fd, F_DUPFD_CLOEXEC, 0);
     if (owned[i].fd < 0) {
       Status s = Status::IOError(fmt::format("{}: {}", inputs[i].name, std::strerror(errno)));
-      for (size_t j = 0; j < i; ++j) ::close(owned[j].fd);
+      for (size_t j = 0; j < i; ++j) {
+        if (owned[j].fd >= 0) ::close(owned[j].fd);
+      }
       return s;
     }
   }

@@ -70,10 +70,16 @@ struct LoadSummary {
 };
 
 // One input: a display name for messages and an open file descriptor,
-// read to its end (not closed).
+// read to its end (not closed); or, when `read` is set, a function that
+// fills up to `capacity` bytes of `buf` and returns how many (0 at the end),
+// for bytes that arrive from elsewhere (a server's stream). `read` runs on
+// the loader's parser thread, one call at a time, and may be called after
+// Load() returned early (until it returns 0 or an error): what it captures
+// must stay valid on its own, not borrow from the caller's stack.
 struct LoadInput {
   std::string name;
   int fd = -1;
+  std::function<Result<size_t>(char* buf, size_t capacity)> read;
 };
 
 class Loader {

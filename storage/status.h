@@ -29,6 +29,12 @@ enum class StatusCode {
   kCorruption,          // a record on disk could not be decoded
   kResourceExhausted,   // a size limit was hit
   kInternal,            // a bug
+  // A remote call's own failures (the CLI against a server):
+  kUnauthenticated,   // no token, or the wrong one
+  kPermissionDenied,  // the token does not allow this call
+  kUnavailable,       // the server cannot be reached
+  kDeadlineExceeded,  // the call's deadline passed before an answer
+  kCancelled,         // the call was cancelled
 };
 
 // Returns "INVALID_ARGUMENT", "NOT_FOUND", ... (the names used in JSON errors).
@@ -63,6 +69,12 @@ class [[nodiscard]] Status {
     return Status(StatusCode::kResourceExhausted, std::move(msg));
   }
   static Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
+  // Any code, for a front end that rebuilds a Status received from elsewhere.
+  static Status FromCode(StatusCode code, std::string msg,
+                         std::vector<std::string> candidates = {}) {
+    if (code == StatusCode::kOk) return Status();
+    return Status(code, std::move(msg), std::move(candidates));
+  }
 
   bool ok() const { return rep_ == nullptr; }
   // For the rare call whose failure is harmless (a cache that cannot be

@@ -61,7 +61,7 @@ Status LoadPath(storage::Store& store, const fs::path& file, storage::LoadSummar
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError("cannot open " + file.string());
   storage::Loader loader(store, std::move(options));
-  Status s = loader.Load({{file.filename().string(), fd}}, summary);
+  Status s = loader.Load({{file.filename().string(), fd, {}}}, summary);
   ::close(fd);
   return s;
 }

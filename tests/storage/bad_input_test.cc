@@ -900,7 +900,7 @@ TEST_F(BadInputTest, BadLineInASecondFileNamesThatFile) {
   Status s;
   {
     storage::Loader loader(*store, LoadOptions{});
-    s = loader.Load({{"a.jsonl", fa}, {"b.jsonl", fb}}, &summary);
+    s = loader.Load({{"a.jsonl", fa, {}}, {"b.jsonl", fb, {}}}, &summary);
   }
   ::close(fa);
   ::close(fb);

@@ -1,0 +1,389 @@
+#include "service/embedded_backend.h"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "service/json_writer.h"
+
+namespace dyad::service {
+namespace {
+
+using storage::Node;
+using storage::NodeId;
+using storage::Store;
+
+template <class Filter>
+Filter FillFilter(const QueryFilters& q) {
+  Filter f;
+  f.direction = q.direction;
+  f.predicates = q.predicates;
+  f.labels = q.labels;
+  f.from = q.from;
+  f.to = q.to;
+  f.min_confidence = q.min_confidence;
+  return f;
+}
+
+graph::QueryLimits LimitsOf(const QueryFilters& q) {
+  graph::QueryLimits limits;
+  limits.deadline = q.DeadlineFromNow();
+  limits.cancelled = q.cancelled;
+  return limits;
+}
+
+// The nodes an answer names, each read from the store once.
+class NodeCache {
+ public:
+  explicit NodeCache(const Store& store) : store_(store) {}
+  Result<Node> Get(NodeId id) {
+    if (auto it = nodes_.find(id); it != nodes_.end()) return it->second;
+    DYAD_ASSIGN_OR_RETURN(Node n, store_.GetNode(id));
+    nodes_.emplace(id, n);
+    return n;
+  }
+  // Reads the nodes not cached yet in one batch (an answer names thousands).
+  Status Prefetch(std::vector<NodeId> ids) {
+    std::erase_if(ids, [&](NodeId id) { return nodes_.contains(id); });
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    DYAD_ASSIGN_OR_RETURN(std::vector<Node> found, store_.GetNodes(ids));
+    for (auto& n : found) nodes_.emplace(n.id, std::move(n));
+    return Status::OK();
+  }
+
+ private:
+  const Store& store_;
+  std::unordered_map<NodeId, Node> nodes_;
+};
+
+Result<std::vector<FactView>> ViewsOf(std::vector<storage::Fact> facts, NodeCache& nodes) {
+  std::vector<NodeId> ends;
+  ends.reserve(2 * facts.size());
+  for (const auto& f : facts) {
+    ends.push_back(f.subject);
+    ends.push_back(f.object);
+  }
+  DYAD_RETURN_IF_ERROR(nodes.Prefetch(std::move(ends)));
+  std::vector<FactView> views;
+  views.reserve(facts.size());
+  for (auto& f : facts) {
+    DYAD_ASSIGN_OR_RETURN(Node s, nodes.Get(f.subject));
+    DYAD_ASSIGN_OR_RETURN(Node o, nodes.Get(f.object));
+    views.push_back({std::move(f), std::move(s), std::move(o)});
+  }
+  return views;
+}
+
+// The order `facts` lists facts in (Store::FactsOf): subject name,
+// predicate, object name, valid_from; ids keep namesakes apart.
+void SortFacts(std::vector<FactView>& facts) {
+  auto key = [](const FactView& v) {
+    return std::tie(v.subject.name, v.subject.id, v.fact.predicate, v.object.name, v.object.id,
+                    v.fact.valid_from);
+  };
+  std::sort(facts.begin(), facts.end(),
+            [&](const FactView& a, const FactView& b) { return key(a) < key(b); });
+}
+
+// The facts of `keys` with provenance and end nodes, in `facts` order.
+Result<std::vector<FactView>> FetchViews(const graph::QueryEngine& engine,
+                                         const std::vector<storage::FactKey>& keys,
+                                         NodeCache& nodes) {
+  DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> facts, engine.FetchFacts(keys));
+  DYAD_ASSIGN_OR_RETURN(std::vector<FactView> views, ViewsOf(std::move(facts), nodes));
+  SortFacts(views);
+  return views;
+}
+
+// One entity record of fact-format.md.
+std::string EntityLine(const Node& entity) {
+  JsonWriter w;
+  w.BeginObject().Key("kind").String("entity");
+  if (!entity.external_id.empty()) w.Key("id").String(entity.external_id);
+  w.Key("label").String(entity.label).Key("name").String(entity.name);
+  w.Key("aliases").BeginArray();
+  for (const auto& a : entity.aliases) w.String(a);
+  w.EndArray().Key("props").BeginObject();
+  for (const auto& p : entity.props) {
+    w.Key(p.key());
+    switch (p.value().value_case()) {
+      case dyad::v1::PropValue::kNumberValue:
+        w.ExactNumber(p.value().number_value());
+        break;
+      case dyad::v1::PropValue::kBoolValue:
+        w.Bool(p.value().bool_value());
+        break;
+      default:
+        w.String(p.value().string_value());
+    }
+  }
+  w.EndObject().EndObject();
+  return w.str();
+}
+
+}  // namespace
+
+std::optional<Clock::time_point> QueryFilters::DeadlineFromNow() const {
+  std::optional<Clock::time_point> d = deadline;
+  if (timeout) {
+    Clock::time_point t = Clock::now() + *timeout;
+    if (!d || t < *d) d = t;
+  }
+  return d;
+}
+
+Status CheckFilters(const QueryFilters& f, std::string_view prefix) {
+  if (f.from != storage::kOpenDay && f.to != storage::kOpenDay && f.to < f.from) {
+    return Status::InvalidArgument(fmt::format("{}to: must not be before {}from", prefix, prefix));
+  }
+  if (!(f.min_confidence >= 0.0 && f.min_confidence <= 1.0)) {
+    return Status::InvalidArgument(
+        fmt::format("{}min-confidence: {} is not a number in [0, 1]", prefix, f.min_confidence));
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::Open(const std::filesystem::path& dir,
+                                                               graph::Vocabulary vocabulary,
+                                                               const EmbeddedOptions& options) {
+  std::unique_ptr<EmbeddedBackend> b(new EmbeddedBackend());
+  b->vocabulary_ = std::move(vocabulary);
+  b->options_ = options;
+  storage::StoreOptions store_options;
+  store_options.create_if_missing = options.create_if_missing;
+  store_options.query_only = options.query_only;
+  DYAD_ASSIGN_OR_RETURN(b->store_, Store::Open(dir, store_options));
+  b->engine_ = std::make_unique<graph::QueryEngine>(*b->store_, b->vocabulary_);
+  if (options.open_graph_now) DYAD_RETURN_IF_ERROR(b->Snapshot().status());
+  return b;
+}
+
+EmbeddedBackend::~EmbeddedBackend() {
+  graphs_.reset();  // stops its rebuild thread and commit listener first
+}
+
+Result<std::shared_ptr<const graph::Snapshot>> EmbeddedBackend::Snapshot() {
+  std::lock_guard lock(graphs_mu_);
+  if (!graphs_) {
+    DYAD_ASSIGN_OR_RETURN(graphs_, graph::SnapshotManager::Open(*store_, graph::SnapshotOptions{}));
+  }
+  return graphs_->Current();
+}
+
+Status EmbeddedBackend::PersistGraph() {
+  std::lock_guard lock(graphs_mu_);
+  if (!graphs_) {
+    // Opening maps a current image, or builds and writes one.
+    DYAD_ASSIGN_OR_RETURN(graphs_, graph::SnapshotManager::Open(*store_, graph::SnapshotOptions{}));
+    Status persisted = graphs_->info().persisted;
+    return persisted.ok() ? persisted : persisted.WithContext("writing the graph image");
+  }
+  std::shared_ptr<const graph::Snapshot> snap = graphs_->Current();
+  if (snap->base().sequence() == store_->LatestSequence() && graphs_->info().persisted.ok()) {
+    return Status::OK();
+  }
+  Status rebuilt = graphs_->Rebuild();
+  return rebuilt.ok() ? rebuilt : rebuilt.WithContext("writing the graph image");
+}
+
+Status EmbeddedBackend::Load(const std::vector<storage::LoadInput>& inputs,
+                             const storage::LoadOptions& options, storage::LoadSummary* summary) {
+  Status s;
+  {
+    storage::Loader loader(*store_, options);
+    s = loader.Load(inputs, summary);
+  }
+  if (options_.persist_graph_after_load && summary->committed_lines > 0) {
+    // What was committed stays committed whatever happens here; a failed
+    // image write is the error to report only when the load itself was fine.
+    Status persisted = PersistGraph();
+    if (s.ok() && !persisted.ok()) return persisted.WithContext("graph snapshot");
+  }
+  return s;
+}
+
+Result<Node> EmbeddedBackend::UpsertEntity(const Node& entity, bool sync) {
+  const std::string line = EntityLine(entity) + "\n";
+  // The loader reads descriptors; an anonymous in-memory file holds the
+  // one record without a pipe's risk of blocking on a long line.
+  int fd = ::memfd_create("dyad-entity", MFD_CLOEXEC);
+  if (fd < 0) return Status::IOError(fmt::format("memfd_create: {}", std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      ::lseek(fd, 0, SEEK_SET) != 0) {
+    return Status::IOError(fmt::format("writing the entity record: {}", std::strerror(errno)));
+  }
+  storage::LoadOptions options;
+  options.sync = sync;
+  storage::LoadSummary summary;
+  Status s;
+  {
+    storage::Loader loader(*store_, options);
+    s = loader.Load({{"entity", fd, {}}}, &summary);
+  }
+  if (!s.ok()) {
+    if (summary.bad_lines.size() == 1) {
+      const storage::BadLine& bad = summary.bad_lines.front();
+      return Status::FromCode(s.code(), fmt::format("{}: {}", bad.field, bad.reason));
+    }
+    return s;
+  }
+  std::string ref =
+      entity.external_id.empty() ? entity.label + ":" + entity.name : entity.external_id;
+  DYAD_ASSIGN_OR_RETURN(NodeId id, store_->Resolve(ref));
+  return store_->GetNode(id);
+}
+
+Result<std::vector<Node>> EmbeddedBackend::Find(const std::string& name_in,
+                                                const std::string& label_in) {
+  std::string name = name_in, label = label_in;
+  if (label.empty()) {
+    // "Label:Name" qualifies a name as on every other command.
+    if (size_t colon = name.find(':');
+        colon != std::string::npos && store_->LabelIdOf(name.substr(0, colon))) {
+      label = name.substr(0, colon);
+      name = name.substr(colon + 1);
+    }
+  }
+  std::optional<std::string_view> scope;
+  if (!label.empty()) scope = label;
+  Result<std::vector<NodeId>> ids = store_->FindByName(name, scope);
+  if (!ids.ok()) return ids.status().WithContext("NAME");
+  if (ids->empty() && label.empty()) {
+    // An external id is a name too ("Q159"; "Person:ashfaq-parvez-kayani"
+    // is also Label:Name). With a label, only that label's names count.
+    Result<NodeId> by_id = store_->Resolve(name);
+    if (by_id.ok()) ids->push_back(*by_id);
+  }
+  return store_->GetNodes(*ids);
+}
+
+Result<FactsView> EmbeddedBackend::Facts(const FactsRequest& request) {
+  DYAD_ASSIGN_OR_RETURN(NodeId id, store_->Resolve(request.node));
+  NodeCache nodes(*store_);
+  FactsView view;
+  DYAD_ASSIGN_OR_RETURN(view.node, nodes.Get(id));
+  storage::FactFilter filter = FillFilter<storage::FactFilter>(request.filters);
+  filter.symmetric_predicates = vocabulary_.SymmetricPredicates();
+  filter.deadline = request.filters.DeadlineFromNow();
+  DYAD_ASSIGN_OR_RETURN(storage::FactList facts, store_->FactsOf(id, filter));
+  view.truncated = facts.truncated;
+  DYAD_ASSIGN_OR_RETURN(view.facts, ViewsOf(std::move(facts.facts), nodes));
+  return view;
+}
+
+Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& request) {
+  DYAD_ASSIGN_OR_RETURN(NodeId start, store_->Resolve(request.node));
+  DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, Snapshot());
+  graph::QueryLimits limits = LimitsOf(request.filters);
+  limits.max_nodes = request.limit;
+  DYAD_ASSIGN_OR_RETURN(graph::Neighbourhood n,
+                        engine_->Neighbours(*snap, start, request.depth,
+                                            FillFilter<graph::TraversalFilter>(request.filters),
+                                            limits, request.with_facts));
+  NodeCache nodes(*store_);
+  NeighboursView view;
+  DYAD_ASSIGN_OR_RETURN(view.start, nodes.Get(start));
+  view.depth = request.depth;
+  std::vector<NodeId> ids;
+  ids.reserve(n.nodes.size());
+  for (const auto& [id, hops] : n.nodes) ids.push_back(id);
+  DYAD_RETURN_IF_ERROR(nodes.Prefetch(std::move(ids)));
+  for (const auto& [id, hops] : n.nodes) {
+    DYAD_ASSIGN_OR_RETURN(Node node, nodes.Get(id));
+    view.nodes.push_back({std::move(node), hops});
+  }
+  std::sort(view.nodes.begin(), view.nodes.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.hops, a.node.name, a.node.id) < std::tie(b.hops, b.node.name, b.node.id);
+  });
+  DYAD_ASSIGN_OR_RETURN(view.facts, FetchViews(*engine_, n.facts, nodes));
+  view.truncated_by = graph::LimitName(n.truncated_by);
+  return view;
+}
+
+Result<PathsView> EmbeddedBackend::Paths(const PathsRequest& request) {
+  DYAD_ASSIGN_OR_RETURN(NodeId from, store_->Resolve(request.from));
+  DYAD_ASSIGN_OR_RETURN(NodeId to, store_->Resolve(request.to));
+  DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, Snapshot());
+  graph::PathQuery query;
+  query.mode = request.mode;
+  query.k = request.k;
+  query.weighted = request.weighted;
+  graph::QueryLimits limits = LimitsOf(request.filters);
+  limits.max_depth = request.max_depth;
+  limits.max_paths = request.limit;
+  DYAD_ASSIGN_OR_RETURN(
+      graph::PathResult result,
+      engine_->Paths(*snap, from, to, query, FillFilter<graph::TraversalFilter>(request.filters),
+                     limits));
+  NodeCache nodes(*store_);
+  PathsView view;
+  DYAD_ASSIGN_OR_RETURN(view.from, nodes.Get(from));
+  DYAD_ASSIGN_OR_RETURN(view.to, nodes.Get(to));
+  view.hops = result.hops;
+  for (const graph::Path& path : result.paths) {
+    PathView p;
+    p.cost = path.cost;
+    for (NodeId id : path.nodes) {
+      DYAD_ASSIGN_OR_RETURN(Node node, nodes.Get(id));
+      p.nodes.push_back(std::move(node));
+    }
+    for (const auto& step : path.steps) {
+      DYAD_ASSIGN_OR_RETURN(std::vector<FactView> facts, FetchViews(*engine_, step, nodes));
+      p.steps.push_back(std::move(facts));
+    }
+    view.paths.push_back(std::move(p));
+  }
+  view.truncated_by = graph::LimitName(result.truncated_by);
+  return view;
+}
+
+Result<DyadView> EmbeddedBackend::Dyad(const DyadRequest& request) {
+  DYAD_ASSIGN_OR_RETURN(NodeId a, store_->Resolve(request.a));
+  DYAD_ASSIGN_OR_RETURN(NodeId b, store_->Resolve(request.b));
+  DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, Snapshot());
+  DYAD_ASSIGN_OR_RETURN(
+      graph::DyadTimeline timeline,
+      engine_->Dyad(*snap, a, b, request.by, FillFilter<graph::TraversalFilter>(request.filters),
+                    LimitsOf(request.filters), request.with_facts));
+  NodeCache nodes(*store_);
+  DyadView view;
+  DYAD_ASSIGN_OR_RETURN(view.a, nodes.Get(a));
+  DYAD_ASSIGN_OR_RETURN(view.b, nodes.Get(b));
+  view.by = request.by == graph::Period::kYear ? "year" : "month";
+  for (const graph::DyadBucket& bucket : timeline.buckets) {
+    DyadBucketView v{bucket.period, bucket.a_to_b, bucket.events, bucket.goldstein, {}};
+    DYAD_ASSIGN_OR_RETURN(v.facts, FetchViews(*engine_, bucket.facts, nodes));
+    view.buckets.push_back(std::move(v));
+  }
+  view.a_to_b = timeline.a_to_b;
+  view.b_to_a = timeline.b_to_a;
+  view.truncated_by = graph::LimitName(timeline.truncated_by);
+  return view;
+}
+
+Result<storage::Stats> EmbeddedBackend::Stats() { return store_->GetStats(); }
+
+std::vector<Node> EmbeddedBackend::CandidatesOf(const Status& status) {
+  std::vector<Node> nodes;
+  for (const auto& id : status.candidates()) {
+    Result<NodeId> nid = store_->Resolve(id);
+    if (!nid.ok()) continue;
+    Result<Node> n = store_->GetNode(*nid);
+    if (n.ok()) nodes.push_back(std::move(*n));
+  }
+  return nodes;
+}
+
+}  // namespace dyad::service
