@@ -76,6 +76,7 @@ class Marks {
   // Marks `v` without a value: a traversal that keeps its answer elsewhere
   // spares a random write per vertex.
   void Mark(VertexId v) { stamps_[v] = epoch_; }
+  void Unmark(VertexId v) { stamps_[v] = static_cast<uint16_t>(epoch_ - 1); }
 
  private:
   struct Free {
@@ -398,9 +399,16 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   found.reserve(std::min<size_t>(snap.vertex_count(), limits.max_nodes));
   frontier.assign(1, s);
   const bool timed = deadline.active();
+  // The nodes of a level beyond the node limit. The level is still scanned
+  // to its end, and the nodes it keeps are those with the smallest ids, so
+  // that a truncated answer does not depend on the order a snapshot holds
+  // its edges in (a rebuilt one and one with a delta give the same).
+  thread_local std::vector<VertexId> overflow;
+  overflow.clear();
   for (int h = 0; h < depth && !frontier.empty() && r.truncated_by == Limit::kNone; ++h) {
     next.clear();
     const bool last = h + 1 == depth;
+    const size_t level_start = found.size();
     for (VertexId u : frontier) {
       if (timed && deadline.Expired()) {
         r.truncated_by = Limit::kDeadline;
@@ -415,15 +423,33 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
         }
         if (with_facts) crossed.push_back(forward ? Crossed{e, u, v} : Crossed{e, v, u});
         if (hop.Has(v)) return;
+        hop.Mark(v);  // the hop count goes with the node into `found`
         if (found.size() >= limits.max_nodes) {
-          r.truncated_by = Limit::kNodes;
+          overflow.push_back(v);
           return;
         }
-        hop.Mark(v);  // the hop count goes with the node into `found`
         found.emplace_back(v, h + 1);
         if (!last) next.push_back(v);
       });
       if (r.truncated_by != Limit::kNone) break;
+    }
+    if (!overflow.empty()) {
+      // Keep the level's smallest ids; the rest leave the answer (and with
+      // them the facts that reach them).
+      for (size_t i = level_start; i < found.size(); ++i) overflow.push_back(found[i].first);
+      const size_t room = limits.max_nodes - level_start;
+      std::nth_element(overflow.begin(), overflow.begin() + static_cast<ptrdiff_t>(room),
+                       overflow.end());
+      found.resize(level_start);
+      for (size_t i = 0; i < overflow.size(); ++i) {
+        if (i < room) {
+          found.emplace_back(overflow[i], h + 1);
+        } else {
+          hop.Unmark(overflow[i]);
+        }
+      }
+      if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kNodes;
+      next.clear();
     }
     frontier.swap(next);
   }
@@ -449,12 +475,20 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
                   [&](const Crossed& c) { return !hop.Has(c.subject) || !hop.Has(c.object); });
     // A fact between two nodes at hops below the depth is crossed from both.
     SortUniqueBy(&crossed, [](const Crossed& c) { return c.edge; });
-    if (crossed.size() > limits.max_facts) {
-      crossed.resize(limits.max_facts);
-      if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kFacts;
-    }
     r.facts.reserve(crossed.size());
     for (const Crossed& c : crossed) r.facts.push_back(t.KeyOf(c.subject, c.object, c.edge, true));
+    if (r.facts.size() > limits.max_facts) {
+      // The first facts in key order, whatever order the snapshot holds
+      // them in.
+      auto key = [](const FactKey& k) {
+        return std::tie(k.subject, k.predicate, k.object, k.valid_from);
+      };
+      std::nth_element(r.facts.begin(), r.facts.begin() + static_cast<ptrdiff_t>(limits.max_facts),
+                       r.facts.end(),
+                       [&](const FactKey& a, const FactKey& b) { return key(a) < key(b); });
+      r.facts.resize(limits.max_facts);
+      if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kFacts;
+    }
   }
   return r;
 }

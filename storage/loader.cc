@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -711,6 +712,15 @@ Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info) {
       change.edges.push_back(EdgeEntry{FactKey{k.from, k.predicate, k.to, k.valid_from},
                                        summary.valid_to, summary.confidence, summary.sources});
     }
+    // In key order, as a scan of the store gives them: the chunk's hash
+    // maps iterate in an order that differs from run to run, and a graph
+    // that adds these in that order would cut a limited answer
+    // differently each time.
+    std::sort(change.nodes.begin(), change.nodes.end());
+    std::sort(change.edges.begin(), change.edges.end(), [](const EdgeEntry& a, const EdgeEntry& b) {
+      return std::tie(a.key.subject, a.key.predicate, a.key.object, a.key.valid_from) <
+             std::tie(b.key.subject, b.key.predicate, b.key.object, b.key.valid_from);
+    });
     store_.NotifyCommit(change);
   }
   return Status::OK();
