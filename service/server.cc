@@ -6,6 +6,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -35,6 +36,7 @@ class ByteFeed {
 
   // Adds bytes of source `index`; false once the reader has gone.
   bool Push(uint32_t index, std::string data) {
+    if (data.empty()) return !reader_gone();  // an empty read would mean "end of source"
     std::unique_lock lock(mu_);
     changed_.wait(lock, [&] { return reader_gone_ || buffered_ < capacity_; });
     if (reader_gone_) return false;
@@ -122,6 +124,16 @@ class Server::Service final : public v1::DyadService::Service {
   grpc::Status LoadFacts(ServerContext* ctx, grpc::ServerReader<v1::LoadFactsRequest>* reader,
                          v1::LoadSummary* response) override {
     return Serve(ctx, "LoadFacts", Access::kWrite, [&]() -> grpc::Status {
+      // Loads take turns; each one waiting holds a server thread, so only a
+      // few may wait, and queries always find a thread.
+      struct Turn {
+        std::atomic<int>& loads;
+        ~Turn() { --loads; }
+      } turn{loads_};
+      if (++loads_ > kMaxLoads) {
+        return ToGrpcStatus(Status::ResourceExhausted(fmt::format(
+            "{} loads are running or waiting already; try again when one is done", kMaxLoads)));
+      }
       v1::LoadFactsRequest message;
       storage::LoadSummary summary;
       if (!reader->Read(&message)) {  // an empty stream loads nothing
@@ -159,9 +171,11 @@ class Server::Service final : public v1::DyadService::Service {
         current = message.source_index();
         if (!feed->Push(current, std::move(*message.mutable_data()))) break;
         more = reader->Read(&message);
-        if (!more && ctx->IsCancelled()) {
-          stream_error = Status::FromCode(StatusCode::kCancelled,
-                                          "the client cancelled the load; committed chunks stay");
+        if (!more && StreamBroke(*ctx)) {
+          stream_error = Status::FromCode(
+              StatusCode::kCancelled,
+              "the stream broke (cancelled, or a message over the size limit); the chunks "
+              "committed before stay");
         }
       }
       // A broken stream must not reach the loader as a clean end: the
@@ -301,6 +315,17 @@ class Server::Service final : public v1::DyadService::Service {
     return Status::OK();
   }
 
+  // Whether a stream whose Read() just returned false broke rather than
+  // ended. Both look alike to Read(); a broken call shows as cancelled
+  // once gRPC has finished it, which takes a moment after the failed read.
+  static bool StreamBroke(ServerContext& ctx) {
+    for (int i = 0; i < 25; ++i) {
+      if (ctx.IsCancelled()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return ctx.IsCancelled();
+  }
+
   static std::string_view GrpcCodeName(grpc::StatusCode code) {
     static constexpr std::string_view kNames[] = {"OK",
                                                   "CANCELLED",
@@ -323,6 +348,9 @@ class Server::Service final : public v1::DyadService::Service {
     return i < std::size(kNames) ? kNames[i] : "UNKNOWN";
   }
 
+  // LoadFacts calls running or waiting for their turn.
+  static constexpr int kMaxLoads = 8;
+  std::atomic<int> loads_ = 0;
   EmbeddedBackend& backend_;
   const ServerOptions options_;
 };

@@ -43,8 +43,10 @@ struct ServerOptions {
   // Calls in flight on one connection (HTTP/2 streams); more wait.
   // Default: 100
   int max_concurrent_streams = 100;
-  // Threads serving calls at most. Default: 64
-  int max_threads = 64;
+  // Threads serving calls at most: each call in flight holds one, and a
+  // call beyond them fails RESOURCE_EXHAUSTED. Loads take at most 8 (one
+  // running, the rest waiting). Default: 256
+  int max_threads = 256;
   // Receives one line per call; empty: no call log.
   std::function<void(std::string_view line)> log;
   // Log only the calls that failed.
