@@ -384,10 +384,10 @@ Result<std::unique_ptr<Server>> Server::Start(EmbeddedBackend& backend,
   builder.SetResourceQuota(quota);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
-    return Status::FromCode(StatusCode::kUnavailable,
-                            fmt::format("cannot listen on {} (in use, or not an address of "
-                                        "this machine?)",
-                                        options.listen));
+    return Status::IOError(fmt::format(
+        "cannot listen on {} (in use, not an address of this machine, or TLS material gRPC "
+        "refused?)",
+        options.listen));
   }
   // Health: the whole server, and the service by name.
   if (auto* health = server->server_->GetHealthCheckService()) {

@@ -56,8 +56,8 @@ struct ServerOptions {
 class Server {
  public:
   // Starts serving `backend`, which must outlive the server. Fails with
-  // Unavailable if the address cannot be bound, InvalidArgument for bad
-  // TLS material.
+  // IOError if the address cannot be bound (or gRPC refuses the TLS
+  // material), InvalidArgument for a certificate without a key.
   static Result<std::unique_ptr<Server>> Start(EmbeddedBackend& backend,
                                                const ServerOptions& options);
   ~Server();
