@@ -98,8 +98,8 @@ class Traversal {
 // once per `stride` units of work (adjacency entries about to be read), so
 // that a query overshoots its deadline by about the time of `stride` steps
 // (microseconds), however big the hubs it meets. `cancelled`, when given, is
-// asked at the same moments: a server's call whose client went away stops
-// like one whose deadline passed.
+// asked at the same moments but the first: a server's call whose client
+// went away stops like one whose deadline passed.
 class DeadlineCheck {
  public:
   explicit DeadlineCheck(std::optional<std::chrono::steady_clock::time_point> deadline,
@@ -114,8 +114,11 @@ class DeadlineCheck {
     // A big step (a hub about to be expanded) is checked before it starts.
     if (!first && done_ < next_check_ && work < stride_) return false;
     next_check_ = done_ + stride_;
+    // Asking whether a call was cancelled costs a server a pass of its
+    // network poller: a query that ends within its first stride of work
+    // never asks.
     expired_ = (deadline_ && std::chrono::steady_clock::now() >= *deadline_) ||
-               (cancelled_ && cancelled_());
+               (!first && cancelled_ && cancelled_());
     return expired_;
   }
 

@@ -379,6 +379,12 @@ Result<std::unique_ptr<Server>> Server::Start(EmbeddedBackend& backend,
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.SetMaxSendMessageSize(options.max_send_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  // gRPC's synchronous server keeps only its pollers' threads; one made for
+  // a burst of calls exits after its call, and thread churn cost more than
+  // a small query. Keep enough pollers for the clients a server has.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options.max_pollers);
   grpc::ResourceQuota quota("dyad");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);

@@ -47,6 +47,9 @@ struct ServerOptions {
   // call beyond them fails RESOURCE_EXHAUSTED. Loads take at most 8 (one
   // running, the rest waiting). Default: 256
   int max_threads = 256;
+  // Threads kept waiting for calls between them (gRPC's pollers); calls
+  // beyond them get a thread made for the call. Default: 32
+  int max_pollers = 32;
   // Receives one line per call; empty: no call log.
   std::function<void(std::string_view line)> log;
   // Log only the calls that failed.
