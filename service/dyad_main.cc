@@ -177,7 +177,10 @@ class ProgressLine {
     if (!enabled_ || p.seconds - last_ < 0.25) return;
     last_ = p.seconds;
     shown_ = true;
-    double rate = p.seconds > 0 ? static_cast<double>(p.facts) / p.seconds : 0;
+    // Through a server, only the lines sent are known here.
+    const bool facts_known = p.facts > 0 || p.lines == 0;
+    const double count = static_cast<double>(facts_known ? p.facts : p.lines);
+    const double rate = p.seconds > 0 ? count / p.seconds : 0;
     std::string eta;
     if (p.bytes_total > 0 && p.bytes_read > 0) {
       double left =
@@ -186,8 +189,8 @@ class ProgressLine {
           "  {:.0f}%  ETA {:.0f} s",
           100.0 * static_cast<double>(p.bytes_read) / static_cast<double>(p.bytes_total), left);
     }
-    std::fprintf(stderr, "\r%llu lines  %.0f facts/s%s   ",
-                 static_cast<unsigned long long>(p.lines), rate, eta.c_str());
+    std::fprintf(stderr, "\r%llu lines  %.0f %s/s%s   ", static_cast<unsigned long long>(p.lines),
+                 rate, facts_known ? "facts" : "lines", eta.c_str());
     std::fflush(stderr);
   }
 

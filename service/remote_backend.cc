@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "dyad/v1/dyad.grpc.pb.h"
@@ -75,6 +78,15 @@ Status RemoteBackend::Load(const std::vector<storage::LoadInput>& inputs,
   Status read_error;
   bool open = true;
   std::string buf(kLoadChunkBytes, '\0');
+  // Progress as far as this side knows it: lines and bytes sent.
+  storage::LoadProgress progress;
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& in : inputs) {
+    struct stat st;
+    if (::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      progress.bytes_total += static_cast<uint64_t>(st.st_size);
+    }
+  }
   for (uint32_t i = 0; i < inputs.size() && open && read_error.ok(); ++i) {
     for (;;) {
       ssize_t n;
@@ -88,6 +100,13 @@ Status RemoteBackend::Load(const std::vector<storage::LoadInput>& inputs,
       if (n == 0) break;
       message.set_source_index(i);
       message.set_data(buf.data(), static_cast<size_t>(n));
+      if (options.on_progress) {
+        progress.lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + n, '\n'));
+        progress.bytes_read += static_cast<uint64_t>(n);
+        progress.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        options.on_progress(progress);
+      }
       // False: the server has answered already (it stopped at a bad line).
       if (!writer->Write(message)) {
         open = false;
