@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "service/json_writer.h"
+#include "service/fact_lines.h"
 
 namespace dyad::service {
 namespace {
@@ -101,32 +101,6 @@ Result<std::vector<FactView>> FetchViews(const graph::QueryEngine& engine,
   DYAD_ASSIGN_OR_RETURN(std::vector<FactView> views, ViewsOf(std::move(facts), nodes));
   SortFacts(views);
   return views;
-}
-
-// One entity record of fact-format.md.
-std::string EntityLine(const Node& entity) {
-  JsonWriter w;
-  w.BeginObject().Key("kind").String("entity");
-  if (!entity.external_id.empty()) w.Key("id").String(entity.external_id);
-  w.Key("label").String(entity.label).Key("name").String(entity.name);
-  w.Key("aliases").BeginArray();
-  for (const auto& a : entity.aliases) w.String(a);
-  w.EndArray().Key("props").BeginObject();
-  for (const auto& p : entity.props) {
-    w.Key(p.key());
-    switch (p.value().value_case()) {
-      case dyad::v1::PropValue::kNumberValue:
-        w.ExactNumber(p.value().number_value());
-        break;
-      case dyad::v1::PropValue::kBoolValue:
-        w.Bool(p.value().bool_value());
-        break;
-      default:
-        w.String(p.value().string_value());
-    }
-  }
-  w.EndObject().EndObject();
-  return w.str();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "dyad/v1/dyad.grpc.pb.h"
+#include "service/fact_lines.h"
 #include "service/grpc_status.h"
 #include "service/proto_convert.h"
 
@@ -238,6 +239,34 @@ class Server::Service final : public v1::DyadService::Service {
                             v1::DyadTimelineResponse* response) override {
     return Query(ctx, "DyadTimeline", *request, response,
                  [&](DyadRequest& r) { return backend_.Dyad(r); });
+  }
+
+  grpc::Status Export(ServerContext* ctx, const v1::ExportRequest* request,
+                      grpc::ServerWriter<v1::ExportChunk>* writer) override {
+    return Serve(ctx, "Export", Access::kRead, [&]() -> grpc::Status {
+      if (request->format() != v1::EXPORT_FORMAT_JSONL) {
+        return ToGrpcStatus(Status::InvalidArgument(fmt::format(
+            "format: {} is not an export format", static_cast<int>(request->format()))));
+      }
+      constexpr size_t kChunkBytes = 1 << 20;
+      v1::ExportChunk chunk;
+      auto flush = [&]() -> Status {
+        if (ctx->IsCancelled()) {
+          return Status::FromCode(StatusCode::kCancelled, "the client cancelled the export");
+        }
+        if (!writer->Write(chunk)) {
+          return Status::FromCode(StatusCode::kCancelled, "the client went away");
+        }
+        chunk.clear_data();
+        return Status::OK();
+      };
+      Status s = WriteFactLines(backend_.store(), [&](std::string_view lines) -> Status {
+        chunk.mutable_data()->append(lines);
+        return chunk.data().size() >= kChunkBytes ? flush() : Status::OK();
+      });
+      if (s.ok() && !chunk.data().empty()) s = flush();
+      return ToGrpcStatus(s);
+    });
   }
 
   grpc::Status Stats(ServerContext* ctx, const v1::StatsRequest*,

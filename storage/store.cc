@@ -763,6 +763,32 @@ Stats Store::GetStats() const {
   return s;
 }
 
+Status Store::ForEachNodeAndFact(const std::function<Status(const Node&)>& on_node,
+                                 const std::function<Status(const Fact&)>& on_fact) const {
+  PinnedSnapshot pinned(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = pinned.snapshot;
+  read.fill_cache = false;  // one pass over everything; keep the cache for queries
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf(Column::kNodes)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    NodeId id = GetBE64(it->key().data());
+    dyad::v1::NodeRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Corruption(fmt::format("node {} cannot be decoded", id));
+    }
+    DYAD_RETURN_IF_ERROR(on_node(ToNode(id, rec, LabelName(rec.label_id()))));
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning nodes"));
+  it.reset(db_->NewIterator(read, cf(Column::kOut)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    DYAD_ASSIGN_OR_RETURN(Fact f,
+                          DecodeFact(std::string_view(it->key().data(), it->key().size()),
+                                     std::string_view(it->value().data(), it->value().size())));
+    DYAD_RETURN_IF_ERROR(on_fact(f));
+  }
+  return FromRocks(it->status(), "scanning facts");
+}
+
 Status Store::ForEachRaw(
     const std::function<void(Column, std::string_view, std::string_view)>& fn) const {
   for (int i = 0; i < kColumnCount; ++i) {

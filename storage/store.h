@@ -128,6 +128,14 @@ class Store {
   // Counts kept with every committed batch; no scan.
   Stats GetStats() const;
 
+  // Every node (by id), then every fact with its provenance (in key
+  // order), from one consistent view: a load committing meanwhile is in it
+  // or not, chunk by chunk. Stops at the first failure a callback returns,
+  // and returns it. Reads the store sequentially, holding one record at a
+  // time (an export of a big store).
+  Status ForEachNodeAndFact(const std::function<Status(const Node&)>& on_node,
+                            const std::function<Status(const Fact&)>& on_fact) const;
+
   // Calls `fn` for every key and value of every column family, in Column
   // order then key order (tests compare whole stores with it).
   Status ForEachRaw(

@@ -143,7 +143,7 @@ TEST_F(ServeProcessTest, HealthAndReflectionAnswerWithoutTheToken) {
   ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
   EXPECT_EQ(file.name(), "dyad/v1/dyad.proto");
   ASSERT_EQ(file.service_size(), 1);
-  EXPECT_EQ(file.service(0).method_size(), 8);
+  EXPECT_EQ(file.service(0).method_size(), 9);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
   // The token still guards dyad's own calls.

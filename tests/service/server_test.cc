@@ -493,6 +493,47 @@ TEST_F(ServerTest, BadRequestsGetTheCodeAndNameTheField) {
   }
 }
 
+// Everything Export streamed, concatenated.
+Result<std::string> ExportAll(v1::DyadService::Stub& stub) {
+  grpc::ClientContext ctx;
+  auto reader = stub.Export(&ctx, v1::ExportRequest());
+  std::string text;
+  v1::ExportChunk chunk;
+  size_t chunks = 0;
+  while (reader->Read(&chunk)) {
+    EXPECT_LE(chunk.data().size(), size_t{2} << 20);
+    EXPECT_EQ(chunk.data().back(), '\n') << "a chunk holds whole lines";
+    text += chunk.data();
+    ++chunks;
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return FromGrpcStatus(s);
+  return text;
+}
+
+TEST_F(ServerTest, ExportLoadedBackGivesAnEqualStore) {
+  Serve();  // the seeds: declared entities, corroborated facts, props
+  // Plus nodes that only facts created, and many chunks' worth of lines.
+  dyad::testing::WriteFile(dir_ / "dense.jsonl", DenseGraph(1500, 8, 5));
+  storage::LoadSummary summary;
+  ASSERT_TRUE(LoadFile(*served_, dir_ / "dense.jsonl", &summary).ok());
+  Result<std::string> exported = ExportAll(*stub_);
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_GT(exported->size(), size_t{1} << 20);
+  dyad::testing::WriteFile(dir_ / "export.jsonl", *exported);
+  std::unique_ptr<EmbeddedBackend> copy = OpenBackend(dir_ / "copy");
+  ASSERT_TRUE(LoadFile(*copy, dir_ / "export.jsonl", &summary).ok());
+  EXPECT_TRUE(summary.bad_lines.empty());
+  Result<std::string> original = served_->store().DumpCanonical();
+  Result<std::string> reloaded = copy->store().DumpCanonical();
+  ASSERT_TRUE(original.ok() && reloaded.ok());
+  EXPECT_EQ(*reloaded, *original);
+  EXPECT_THAT(*original, HasSubstr("node Person:ashfaq-parvez-kayani"));
+  // And the answers too.
+  Result<storage::Stats> a = served_->Stats(), b = copy->Stats();
+  EXPECT_EQ(StatsJson(*a), StatsJson(*b));
+}
+
 TEST_F(ServerTest, UpsertEntityDeclaresAndThenMerges) {
   Serve();
   v1::UpsertEntityRequest r;
