@@ -12,7 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libutf8proc-dev libcli11-dev libfmt-dev libjemalloc-dev libabsl-dev
   python3-grpcio python3-grpc-tools openssl
-  clang-format time
+  graphviz python3-networkx
+  clang-format time libxml2-utils
 )
 
 missing=()

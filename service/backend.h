@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "graph/query.h"
+#include "service/export.h"
 #include "service/render.h"
 #include "storage/loader.h"
 #include "storage/model.h"
@@ -88,6 +89,21 @@ struct DyadRequest {
   bool with_facts = true;  // false: counts and weights only
 };
 
+// What `dyad export` and the Export RPC write (service/export.h): the
+// whole store, a neighbourhood (around + depth) or the facts of a dyad.
+struct ExportRequest {
+  ExportFormat format = ExportFormat::kJsonl;
+  enum class Scope { kStore, kAround, kDyad };
+  Scope scope = Scope::kStore;
+  std::string around;                             // kAround: the centre
+  int depth = 1;                                  // kAround: hops
+  size_t limit = graph::QueryLimits{}.max_nodes;  // kAround: most nodes
+  std::string a, b;                               // kDyad: the two countries (or any nodes)
+  // The query filters; a whole-store export has no direction (every fact
+  // counts once), so it takes only kBoth.
+  QueryFilters filters;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -105,6 +121,11 @@ class Backend {
   virtual Result<PathsView> Paths(const PathsRequest& request) = 0;
   virtual Result<DyadView> Dyad(const DyadRequest& request) = 0;
   virtual Result<storage::Stats> Stats() = 0;
+  // Writes the export into `sink` as it goes (a whole store in memory
+  // that does not grow with it). The summary says how much was written and
+  // which limit, if any, cut it short; the output is a whole document in
+  // either case.
+  virtual Result<ExportSummary> Export(const ExportRequest& request, const ExportSink& sink) = 0;
 
   // The nodes an Ambiguous status names, for cli.md's error JSON.
   virtual std::vector<storage::Node> CandidatesOf(const Status& status) = 0;

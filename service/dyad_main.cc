@@ -6,6 +6,7 @@
 // date so that a query does not wait for a rebuild.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -20,8 +21,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -38,6 +41,7 @@
 #include "service/remote_backend.h"
 #include "service/render.h"
 #include "service/server.h"
+#include "service/timeline_svg.h"
 #include "storage/dates.h"
 #include "storage/loader.h"
 
@@ -60,6 +64,9 @@ struct FilterFlags {
   std::vector<std::string> predicates;
   std::vector<std::string> labels;
   std::string from, to, min_confidence, timeout;
+  // The flag of the window's end: `export` has --to for its format
+  // (cli.md), so there the window ends with --until.
+  std::string to_flag = "--to";
 
   void AddTo(CLI::App* cmd) {
     cmd->add_option("--direction", direction,
@@ -69,7 +76,7 @@ struct FilterFlags {
     cmd->add_option("--label", labels,
                     "Only facts whose other end has one of these labels (repeatable)");
     cmd->add_option("--from", from, "Facts valid at any point on or after this date (YYYY-MM-DD)");
-    cmd->add_option("--to", to, "Facts valid at any point on or before this date (YYYY-MM-DD)");
+    cmd->add_option(to_flag, to, "Facts valid at any point on or before this date (YYYY-MM-DD)");
     cmd->add_option("--min-confidence", min_confidence,
                     "Facts with at least this confidence, in [0, 1]");
     cmd->add_option(
@@ -92,8 +99,11 @@ struct FilterFlags {
     }
     if (!to.empty()) {
       Result<storage::DayCode> d = storage::ParseDay(to);
-      if (!d.ok()) return d.status().WithContext("--to");
+      if (!d.ok()) return d.status().WithContext(to_flag);
       f.to = *d;
+    }
+    if (f.from != storage::kOpenDay && f.to != storage::kOpenDay && f.to < f.from) {
+      return Status::InvalidArgument(fmt::format("{}: must not be before --from", to_flag));
     }
     DYAD_RETURN_IF_ERROR(CheckFilters(f, "--"));
     if (!min_confidence.empty()) {
@@ -142,6 +152,24 @@ Result<std::string> ReadSmallFile(const std::string& path, std::string_view flag
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Writes `text` to `path`, replacing the file; IOError naming `flag` and the
+// file when it cannot.
+Status WriteSmallFile(const std::string& path, std::string_view text, std::string_view flag) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) {
+    return Status::IOError(
+        fmt::format("{}: cannot write {}: {}", flag, path, std::strerror(errno)));
+  }
+  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  const int write_errno = errno;
+  const bool closed = std::fclose(file) == 0;
+  if (!written || !closed) {
+    return Status::IOError(fmt::format("{}: cannot write {}: {}", flag, path,
+                                       std::strerror(written ? errno : write_errno)));
+  }
+  return Status::OK();
 }
 
 // The store the command works on: the server of --server, else the
@@ -283,6 +311,143 @@ int RunStats(const GlobalFlags& g) {
   Result<storage::Stats> stats = (*backend)->Stats();
   if (!stats.ok()) return Fail(g, stats.status());
   std::cout << (g.json() ? StatsJson(*stats) + "\n" : StatsTable(*stats));
+  return kExitOk;
+}
+
+struct ExportFlags {
+  std::string to;
+  std::string out;
+  std::string around;
+  std::vector<std::string> dyad;  // A B
+};
+
+// Where an export goes: stdout, or the --out file (or the files in the
+// --out directory, for CSV). Files are written under a ".partial" name and
+// renamed when the export is whole, so a failed export leaves none behind
+// looking finished.
+class ExportFiles {
+ public:
+  explicit ExportFiles(std::filesystem::path out) : out_(std::move(out)) {}
+  ~ExportFiles() {
+    for (auto& [name, file] : files_) {
+      std::fclose(file.stream);
+      std::filesystem::remove(file.partial);  // still there only if not committed
+    }
+  }
+
+  Status Write(std::string_view name, std::string_view data) {
+    if (out_.empty()) return Put(stdout, "standard output", data);
+    auto it = files_.find(std::string(name));
+    if (it == files_.end()) {
+      const std::filesystem::path final_path = name.empty() ? out_ : out_ / name;
+      File file{final_path, final_path.string() + ".partial", nullptr};
+      file.stream = std::fopen(file.partial.c_str(), "wb");
+      if (file.stream == nullptr) {
+        return Status::IOError(
+            fmt::format("--out: cannot write {}: {}", file.partial.string(), std::strerror(errno)));
+      }
+      it = files_.emplace(std::string(name), std::move(file)).first;
+    }
+    return Put(it->second.stream, it->second.partial.string(), data);
+  }
+
+  // Every file under its own name; false files were never written (an
+  // export of no nodes still writes its headers, so there always are some).
+  Status Commit() {
+    if (out_.empty()) {
+      return std::fflush(stdout) == 0 ? Status::OK()
+                                      : Status::IOError("cannot write standard output");
+    }
+    for (auto& [name, file] : files_) {
+      const bool closed = std::fclose(file.stream) == 0;
+      file.stream = nullptr;
+      if (!closed) {
+        return Status::IOError(
+            fmt::format("--out: cannot write {}: {}", file.partial.string(), std::strerror(errno)));
+      }
+      std::error_code ec;
+      std::filesystem::rename(file.partial, file.final_path, ec);
+      if (ec) {
+        return Status::IOError(
+            fmt::format("--out: cannot write {}: {}", file.final_path.string(), ec.message()));
+      }
+    }
+    files_.clear();
+    return Status::OK();
+  }
+
+ private:
+  struct File {
+    std::filesystem::path final_path, partial;
+    std::FILE* stream;
+  };
+  static Status Put(std::FILE* stream, const std::string& name, std::string_view data) {
+    if (std::fwrite(data.data(), 1, data.size(), stream) != data.size()) {
+      return Status::IOError(fmt::format("cannot write {}: {}", name, std::strerror(errno)));
+    }
+    return Status::OK();
+  }
+
+  std::filesystem::path out_;
+  std::map<std::string, File> files_;
+};
+
+// `dyad export`: the export on stdout or into --out; with --out, a summary
+// on stdout. A limit that cut the export short is reported on stderr (the
+// export is still a whole document, exit 0, as a truncated query).
+int RunExport(const GlobalFlags& g, ExportRequest request, const ExportFlags& f,
+              const FilterFlags& flags) {
+  Result<QueryFilters> filters = flags.Parse();
+  if (!filters.ok()) return Fail(g, filters.status());
+  request.filters = std::move(*filters);
+  request.format = *ParseExportFormat(f.to);  // CLI11 checked it
+  if (!f.around.empty()) {
+    request.scope = ExportRequest::Scope::kAround;
+    request.around = f.around;
+  } else if (!f.dyad.empty()) {
+    request.scope = ExportRequest::Scope::kDyad;
+    request.a = f.dyad[0];
+    request.b = f.dyad[1];
+  }
+  if (request.format == ExportFormat::kCsv && f.out.empty()) {
+    return Fail(g, Status::InvalidArgument(
+                       "--out: a CSV export is two files (nodes.csv, edges.csv); give a "
+                       "directory"));
+  }
+  Result<std::unique_ptr<Backend>> backend = OpenBackend(g, false);
+  if (!backend.ok()) return Fail(g, backend.status());
+  if (request.format == ExportFormat::kCsv) {
+    std::error_code ec;
+    std::filesystem::create_directories(f.out, ec);
+    if (ec) {
+      return Fail(g,
+                  Status::IOError(fmt::format("--out: cannot make {}: {}", f.out, ec.message())));
+    }
+  }
+  ExportFiles files(f.out);
+  Result<ExportSummary> summary = (*backend)->Export(
+      request,
+      [&](std::string_view file, std::string_view data) { return files.Write(file, data); });
+  Status committed = summary.ok() ? files.Commit() : summary.status();
+  if (!committed.ok()) return Fail(g, committed, backend->get());
+  if (!summary->truncated_by.empty()) {
+    std::cerr << "dyad: the export is truncated: the " << summary->truncated_by
+              << " limit cut it short\n";
+  }
+  if (!f.out.empty()) {
+    if (g.json()) {
+      JsonWriter w;
+      w.BeginObject().Key("format").String(f.to).Key("out").String(f.out);
+      w.Key("nodes").Uint(summary->nodes).Key("edges").Uint(summary->edges);
+      w.Key("truncated").Bool(!summary->truncated_by.empty());
+      if (!summary->truncated_by.empty()) w.Key("truncated_by").String(summary->truncated_by);
+      w.EndObject();
+      std::cout << w.str() << "\n";
+    } else {
+      std::cout << fmt::format("exported {} nodes and {} edges to {} ({})\n", summary->nodes,
+                               summary->edges, f.out, f.to);
+    }
+  }
   return kExitOk;
 }
 
@@ -507,10 +672,44 @@ int Main(int argc, char** argv) {
   dyad->add_option("--by", by, "Bucket events by month or year")
       ->check(CLI::IsMember({"month", "year"}))
       ->capture_default_str();
+  std::string plot;
+  dyad->add_option("--plot", plot, "Also draw the timeline as an SVG chart into this file");
   filters.AddTo(dyad);
 
   CLI::App* stats =
       app.add_subcommand("stats", "Counts of nodes, facts, sources, labels, predicates");
+
+  ExportRequest export_request;
+  ExportFlags export_flags;
+  CLI::App* export_cmd = app.add_subcommand(
+      "export",
+      "The store, a neighbourhood or a dyad's facts as GraphML, DOT, Cytoscape.js "
+      "JSON, the fact format (JSON Lines) or neo4j-admin CSV");
+  export_cmd
+      ->add_option("--to", export_flags.to,
+                   fmt::format("Format: {}", fmt::join(ExportFormatNames(), "|")))
+      ->required()
+      ->check(CLI::IsMember(ExportFormatNames()));
+  export_cmd->add_option("--out", export_flags.out,
+                         "Write this file (for csv: this directory) instead of standard output");
+  CLI::Option* around = export_cmd->add_option(
+      "--around", export_flags.around, "Only the neighbourhood of this node (with --depth)");
+  export_cmd->add_option("--depth", export_request.depth, "Hops around the --around node")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str()
+      ->needs(around);
+  export_cmd
+      ->add_option("--limit", export_request.limit,
+                   "At most this many nodes around --around (then truncated)")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000'000}))
+      ->capture_default_str()
+      ->needs(around);
+  export_cmd->add_option("--dyad", export_flags.dyad, "Only the facts of the dyad A B")
+      ->expected(2)
+      ->excludes(around);
+  FilterFlags export_filters;
+  export_filters.to_flag = "--until";
+  export_filters.AddTo(export_cmd);
 
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand(
@@ -590,11 +789,21 @@ int Main(int argc, char** argv) {
   if (*dyad) {
     dyad_request.by = by == "year" ? graph::Period::kYear : graph::Period::kMonth;
     dyad_request.with_facts = g.json();  // a table shows counts only
-    return RunQuery(
-        g, dyad_request, filters, [](Backend& b, const DyadRequest& r) { return b.Dyad(r); },
-        [&](const DyadView& v) { return g.json() ? DyadJson(v) + "\n" : DyadTable(v); });
+    // --plot: the chart is written before the answer is printed; a file that
+    // cannot be written fails the command instead.
+    const auto ask = [&](Backend& b, const DyadRequest& r) -> Result<DyadView> {
+      Result<DyadView> answer = b.Dyad(r);
+      if (answer.ok() && !plot.empty()) {
+        DYAD_RETURN_IF_ERROR(WriteSmallFile(plot, DyadTimelineSvg(*answer), "--plot"));
+      }
+      return answer;
+    };
+    return RunQuery(g, dyad_request, filters, ask, [&](const DyadView& v) {
+      return g.json() ? DyadJson(v) + "\n" : DyadTable(v);
+    });
   }
   if (*stats) return RunStats(g);
+  if (*export_cmd) return RunExport(g, export_request, export_flags, export_filters);
   if (*serve) {
     serve_flags.token = g.token;
     return RunServe(g, serve_flags);

@@ -349,6 +349,60 @@ Result<DyadView> EmbeddedBackend::Dyad(const DyadRequest& request) {
 
 Result<storage::Stats> EmbeddedBackend::Stats() { return store_->GetStats(); }
 
+Result<ExportSummary> EmbeddedBackend::Export(const ExportRequest& request,
+                                              const ExportSink& sink) {
+  const QueryFilters& q = request.filters;
+  Subgraph subgraph;
+  std::string truncated_by;
+  switch (request.scope) {
+    case ExportRequest::Scope::kStore: {
+      if (q.direction != storage::Direction::kBoth) {
+        return Status::InvalidArgument(
+            "direction: a whole-store export has every fact once; a direction needs a "
+            "neighbourhood or a dyad");
+      }
+      StoreExportOptions options;
+      options.predicates = q.predicates;
+      options.labels = q.labels;
+      options.from = q.from;
+      options.to = q.to;
+      options.min_confidence = q.min_confidence;
+      options.deadline = q.DeadlineFromNow();
+      options.cancelled = q.cancelled;
+      return ExportStore(*store_, options, request.format, vocabulary_, sink);
+    }
+    case ExportRequest::Scope::kAround: {
+      DYAD_ASSIGN_OR_RETURN(
+          NeighboursView view,
+          Neighbours(NeighboursRequest{request.around, request.depth, request.limit, q, true}));
+      subgraph.nodes.push_back(std::move(view.start));
+      for (auto& n : view.nodes) subgraph.nodes.push_back(std::move(n.node));
+      for (auto& f : view.facts) subgraph.facts.push_back(std::move(f.fact));
+      truncated_by = view.truncated_by;
+      break;
+    }
+    case ExportRequest::Scope::kDyad: {
+      DYAD_ASSIGN_OR_RETURN(DyadView view,
+                            Dyad(DyadRequest{request.a, request.b, graph::Period::kYear, q, true}));
+      subgraph.nodes.push_back(std::move(view.a));
+      subgraph.nodes.push_back(std::move(view.b));
+      for (auto& bucket : view.buckets) {
+        for (auto& f : bucket.facts) {
+          subgraph.nodes.push_back(std::move(f.subject));
+          subgraph.nodes.push_back(std::move(f.object));
+          subgraph.facts.push_back(std::move(f.fact));
+        }
+      }
+      truncated_by = view.truncated_by;
+      break;
+    }
+  }
+  DYAD_ASSIGN_OR_RETURN(ExportSummary summary,
+                        ExportSubgraph(subgraph, request.format, vocabulary_, sink));
+  summary.truncated_by = truncated_by;
+  return summary;
+}
+
 std::vector<Node> EmbeddedBackend::CandidatesOf(const Status& status) {
   std::vector<Node> nodes;
   for (const auto& id : status.candidates()) {

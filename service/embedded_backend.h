@@ -50,6 +50,7 @@ class EmbeddedBackend final : public Backend {
   Result<PathsView> Paths(const PathsRequest& request) override;
   Result<DyadView> Dyad(const DyadRequest& request) override;
   Result<storage::Stats> Stats() override;
+  Result<ExportSummary> Export(const ExportRequest& request, const ExportSink& sink) override;
   std::vector<storage::Node> CandidatesOf(const Status& status) override;
 
   // Declares or updates one entity through the loader (the same checks as

@@ -1,7 +1,5 @@
 #include "service/fact_lines.h"
 
-#include <unordered_map>
-
 #include "service/json_writer.h"
 #include "storage/dates.h"
 
@@ -33,17 +31,12 @@ void WriteProps(JsonWriter& w, const storage::PropList& props) {
 // How a fact record names a node: by id when an entity record declared it
 // (those come first), else by label and name, which create it as the
 // original load did.
-struct NodeRef {
-  bool declared = false;
-  std::string external_id, label, name;
-};
-
-void WriteRef(JsonWriter& w, const NodeRef& ref) {
+void WriteRef(JsonWriter& w, const storage::Node& node) {
   w.BeginObject();
-  if (ref.declared) {
-    w.Key("id").String(ref.external_id);
+  if (node.declared) {
+    w.Key("id").String(node.external_id);
   } else {
-    w.Key("label").String(ref.label).Key("name").String(ref.name);
+    w.Key("label").String(node.label).Key("name").String(node.name);
   }
   w.EndObject();
 }
@@ -63,43 +56,31 @@ std::string EntityLine(const storage::Node& entity) {
   return w.str();
 }
 
-Status WriteFactLines(const storage::Store& store,
-                      const std::function<Status(std::string_view lines)>& sink) {
-  std::unordered_map<storage::NodeId, NodeRef> refs;
-  auto on_node = [&](const storage::Node& n) -> Status {
-    refs[n.id] = NodeRef{n.declared, n.external_id, n.label, n.name};
-    if (!n.declared) return Status::OK();
-    return sink(EntityLine(n) + "\n");
-  };
+std::string FactLines(const storage::Fact& fact, const storage::Node& subject,
+                      const storage::Node& object) {
   std::string lines;
-  auto on_fact = [&](const storage::Fact& f) -> Status {
-    const NodeRef& subject = refs[f.subject];
-    const NodeRef& object = refs[f.object];
-    lines.clear();
-    for (const storage::Source& s : f.sources) {
-      JsonWriter w;
-      w.BeginObject().Key("kind").String("fact").Key("subject");
-      WriteRef(w, subject);
-      w.Key("predicate").String(f.predicate).Key("object");
-      WriteRef(w, object);
-      if (f.valid_from != storage::kOpenDay) {
-        w.Key("valid_from").String(storage::FormatDay(f.valid_from));
-      }
-      if (s.valid_to != storage::kOpenDay) w.Key("valid_to").String(storage::FormatDay(s.valid_to));
-      w.Key("confidence").ExactNumber(s.confidence).Key("props");
-      WriteProps(w, s.props);
-      w.Key("source").BeginObject().Key("doc").String(s.doc);
-      for (const auto& field : s.fields) {
-        w.Key(field.key());
-        WriteValue(w, field.value());
-      }
-      w.EndObject().EndObject();
-      lines += w.str();
-      lines += '\n';
+  for (const storage::Source& s : fact.sources) {
+    JsonWriter w;
+    w.BeginObject().Key("kind").String("fact").Key("subject");
+    WriteRef(w, subject);
+    w.Key("predicate").String(fact.predicate).Key("object");
+    WriteRef(w, object);
+    if (fact.valid_from != storage::kOpenDay) {
+      w.Key("valid_from").String(storage::FormatDay(fact.valid_from));
     }
-    return sink(lines);
-  };
-  return store.ForEachNodeAndFact(on_node, on_fact);
+    if (s.valid_to != storage::kOpenDay) w.Key("valid_to").String(storage::FormatDay(s.valid_to));
+    w.Key("confidence").ExactNumber(s.confidence).Key("props");
+    WriteProps(w, s.props);
+    w.Key("source").BeginObject().Key("doc").String(s.doc);
+    for (const auto& field : s.fields) {
+      w.Key(field.key());
+      WriteValue(w, field.value());
+    }
+    w.EndObject().EndObject();
+    lines += w.str();
+    lines += '\n';
+  }
+  return lines;
 }
 
 }  // namespace dyad::service

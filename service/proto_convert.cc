@@ -334,6 +334,91 @@ Result<DyadRequest> FromProto(const v1::DyadTimelineRequest& in) {
   return r;
 }
 
+namespace {
+
+// The formats in both enums' terms; the API's numbers are its own.
+constexpr std::pair<ExportFormat, v1::ExportFormat> kExportFormats[] = {
+    {ExportFormat::kJsonl, v1::EXPORT_FORMAT_JSONL},
+    {ExportFormat::kGraphml, v1::EXPORT_FORMAT_GRAPHML},
+    {ExportFormat::kDot, v1::EXPORT_FORMAT_DOT},
+    {ExportFormat::kCytoscape, v1::EXPORT_FORMAT_CYTOSCAPE},
+    {ExportFormat::kCsv, v1::EXPORT_FORMAT_CSV},
+};
+
+}  // namespace
+
+v1::ExportRequest ToProto(const ExportRequest& r) {
+  v1::ExportRequest out;
+  for (const auto& [format, api] : kExportFormats) {
+    if (format == r.format) out.set_format(api);
+  }
+  switch (r.scope) {
+    case ExportRequest::Scope::kStore:
+      break;
+    case ExportRequest::Scope::kAround:
+      out.mutable_around()->set_node(r.around);
+      out.mutable_around()->set_depth(static_cast<uint32_t>(r.depth));
+      out.mutable_around()->set_limit(r.limit);
+      break;
+    case ExportRequest::Scope::kDyad:
+      out.mutable_dyad()->set_a(r.a);
+      out.mutable_dyad()->set_b(r.b);
+      break;
+  }
+  *out.mutable_filters() = ToProto(r.filters);
+  return out;
+}
+
+Result<ExportRequest> FromProto(const v1::ExportRequest& in) {
+  ExportRequest r;
+  bool known = false;
+  for (const auto& [format, api] : kExportFormats) {
+    if (api == in.format()) {
+      r.format = format;
+      known = true;
+    }
+  }
+  if (!known) {
+    return Status::InvalidArgument(
+        fmt::format("format: {} is not an export format", static_cast<int>(in.format())));
+  }
+  if (in.has_around()) {
+    // The same checks as a Neighbourhood request, with the field names of this one.
+    v1::NeighbourhoodRequest around;
+    around.set_node(in.around().node());
+    around.set_depth(in.around().depth());
+    around.set_limit(in.around().limit());
+    Result<NeighboursRequest> checked = FromProto(around);
+    if (!checked.ok()) {
+      return Status::FromCode(checked.status().code(), "around." + checked.status().message());
+    }
+    r.scope = ExportRequest::Scope::kAround;
+    r.around = checked->node;
+    r.depth = checked->depth;
+    r.limit = checked->limit;
+  } else if (in.has_dyad()) {
+    DYAD_RETURN_IF_ERROR(CheckRef(in.dyad().a(), "dyad.a"));
+    DYAD_RETURN_IF_ERROR(CheckRef(in.dyad().b(), "dyad.b"));
+    r.scope = ExportRequest::Scope::kDyad;
+    r.a = in.dyad().a();
+    r.b = in.dyad().b();
+  }
+  DYAD_ASSIGN_OR_RETURN(r.filters, FromProto(in.filters()));
+  return r;
+}
+
+v1::ExportSummary ToProto(const ExportSummary& summary) {
+  v1::ExportSummary out;
+  out.set_nodes(summary.nodes);
+  out.set_edges(summary.edges);
+  out.set_truncated_by(summary.truncated_by);
+  return out;
+}
+
+ExportSummary FromProto(const v1::ExportSummary& in) {
+  return ExportSummary{in.nodes(), in.edges(), in.truncated_by()};
+}
+
 Result<storage::LoadOptions> FromProto(const v1::LoadOptions& in) {
   storage::LoadOptions o;
   o.skip_bad = in.skip_bad();

@@ -35,6 +35,7 @@ v1::GetFactsRequest ToProto(const FactsRequest& request);
 v1::NeighbourhoodRequest ToProto(const NeighboursRequest& request);
 v1::PathsRequest ToProto(const PathsRequest& request);
 v1::DyadTimelineRequest ToProto(const DyadRequest& request);
+v1::ExportRequest ToProto(const ExportRequest& request);
 
 // Requests, for the server: checked, with the limits of the command line.
 Result<QueryFilters> FromProto(const v1::Filters& filters);
@@ -42,6 +43,7 @@ Result<FactsRequest> FromProto(const v1::GetFactsRequest& request);
 Result<NeighboursRequest> FromProto(const v1::NeighbourhoodRequest& request);
 Result<PathsRequest> FromProto(const v1::PathsRequest& request);
 Result<DyadRequest> FromProto(const v1::DyadTimelineRequest& request);
+Result<ExportRequest> FromProto(const v1::ExportRequest& request);
 Result<storage::LoadOptions> FromProto(const v1::LoadOptions& options);
 Result<storage::Node> FromProto(const v1::UpsertEntityRequest& request);
 
@@ -54,5 +56,7 @@ v1::PathsResponse ToProto(const PathsView& view);
 Result<PathsView> FromProto(const v1::PathsResponse& response);
 v1::DyadTimelineResponse ToProto(const DyadView& view);
 Result<DyadView> FromProto(const v1::DyadTimelineResponse& response);
+v1::ExportSummary ToProto(const ExportSummary& summary);
+ExportSummary FromProto(const v1::ExportSummary& summary);
 
 }  // namespace dyad::service

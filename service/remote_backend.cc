@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "dyad/v1/dyad.grpc.pb.h"
 #include "service/grpc_status.h"
@@ -206,6 +207,34 @@ Result<storage::Stats> RemoteBackend::Stats() {
   grpc::Status status = stub_->stub->Stats(&ctx, v1::StatsRequest(), &response);
   if (!status.ok()) return Failure(status, options_, nullptr);
   return FromProto(response);
+}
+
+Result<ExportSummary> RemoteBackend::Export(const ExportRequest& request, const ExportSink& sink) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, options_);
+  std::unique_ptr<grpc::ClientReader<v1::ExportChunk>> reader =
+      stub_->stub->Export(&ctx, ToProto(request));
+  v1::ExportChunk chunk;
+  std::optional<ExportSummary> summary;
+  Status written;
+  while (written.ok() && reader->Read(&chunk)) {
+    if (!chunk.data().empty()) written = sink(chunk.file(), chunk.data());
+    if (chunk.has_summary()) summary = FromProto(chunk.summary());
+  }
+  if (!written.ok()) {
+    ctx.TryCancel();  // stop the server's work; the sink's failure is the answer
+    reader->Finish().ok();
+    return written;
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    ErrorExtras extras;
+    Status s = Failure(status, options_, &extras);
+    last_candidates_ = std::move(extras.candidates);
+    return s;
+  }
+  if (!summary) return Status::Internal("the server ended the export without its summary");
+  return *summary;
 }
 
 std::vector<storage::Node> RemoteBackend::CandidatesOf(const Status& status) {

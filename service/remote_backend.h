@@ -38,6 +38,7 @@ class RemoteBackend final : public Backend {
   Result<PathsView> Paths(const PathsRequest& request) override;
   Result<DyadView> Dyad(const DyadRequest& request) override;
   Result<storage::Stats> Stats() override;
+  Result<ExportSummary> Export(const ExportRequest& request, const ExportSink& sink) override;
   std::vector<storage::Node> CandidatesOf(const Status& status) override;
 
  private:

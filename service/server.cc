@@ -15,7 +15,6 @@
 #include <utility>
 
 #include "dyad/v1/dyad.grpc.pb.h"
-#include "service/fact_lines.h"
 #include "service/grpc_status.h"
 #include "service/proto_convert.h"
 
@@ -244,28 +243,33 @@ class Server::Service final : public v1::DyadService::Service {
   grpc::Status Export(ServerContext* ctx, const v1::ExportRequest* request,
                       grpc::ServerWriter<v1::ExportChunk>* writer) override {
     return Serve(ctx, "Export", Access::kRead, [&]() -> grpc::Status {
-      if (request->format() != v1::EXPORT_FORMAT_JSONL) {
-        return ToGrpcStatus(Status::InvalidArgument(fmt::format(
-            "format: {} is not an export format", static_cast<int>(request->format()))));
-      }
-      constexpr size_t kChunkBytes = 1 << 20;
+      auto parsed = ParseWithCallLimits(ctx, *request);
+      if (!parsed.ok()) return ToGrpcStatus(parsed.status());
+      // One chunk per piece of the export (about 1 MiB each).
       v1::ExportChunk chunk;
-      auto flush = [&]() -> Status {
+      auto send = [&]() -> Status {
         if (ctx->IsCancelled()) {
           return Status::FromCode(StatusCode::kCancelled, "the client cancelled the export");
         }
         if (!writer->Write(chunk)) {
           return Status::FromCode(StatusCode::kCancelled, "the client went away");
         }
-        chunk.clear_data();
+        chunk.Clear();
         return Status::OK();
       };
-      Status s = WriteFactLines(backend_.store(), [&](std::string_view lines) -> Status {
-        chunk.mutable_data()->append(lines);
-        return chunk.data().size() >= kChunkBytes ? flush() : Status::OK();
-      });
-      if (s.ok() && !chunk.data().empty()) s = flush();
-      return ToGrpcStatus(s);
+      Result<ExportSummary> summary =
+          backend_.Export(*parsed, [&](std::string_view file, std::string_view data) {
+            chunk.set_file(std::string(file));
+            chunk.set_data(std::string(data));
+            return send();
+          });
+      if (!summary.ok()) {
+        ErrorExtras extras;
+        extras.candidates = backend_.CandidatesOf(summary.status());
+        return ToGrpcStatus(summary.status(), extras);
+      }
+      *chunk.mutable_summary() = ToProto(*summary);
+      return ToGrpcStatus(send());
     });
   }
 
@@ -302,19 +306,29 @@ class Server::Service final : public v1::DyadService::Service {
   // The queries: request checked, the call's deadline and cancellation
   // handed down, the answer or the error (with the candidates of an
   // ambiguous name) sent back.
+  // A request checked, its filters bounded by the call's deadline and
+  // stopped when the call is cancelled.
+  template <class Request>
+  static decltype(FromProto(std::declval<const Request&>())) ParseWithCallLimits(
+      ServerContext* ctx, const Request& request) {
+    auto parsed = FromProto(request);
+    if (!parsed.ok()) return parsed;
+    QueryFilters& filters = parsed->filters;
+    const auto call_deadline = ctx->deadline();
+    if (call_deadline != std::chrono::system_clock::time_point::max()) {
+      filters.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            call_deadline - std::chrono::system_clock::now());
+    }
+    filters.cancelled = [ctx] { return ctx->IsCancelled(); };
+    return parsed;
+  }
+
   template <class Request, class Response, class Run>
   grpc::Status Query(ServerContext* ctx, std::string_view method, const Request& request,
                      Response* response, Run&& run) {
     return Serve(ctx, method, Access::kRead, [&]() -> grpc::Status {
-      auto parsed = FromProto(request);
+      auto parsed = ParseWithCallLimits(ctx, request);
       if (!parsed.ok()) return ToGrpcStatus(parsed.status());
-      QueryFilters& filters = parsed->filters;
-      const auto call_deadline = ctx->deadline();
-      if (call_deadline != std::chrono::system_clock::time_point::max()) {
-        filters.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                              call_deadline - std::chrono::system_clock::now());
-      }
-      filters.cancelled = [ctx] { return ctx->IsCancelled(); };
       auto answer = run(*parsed);
       if (!answer.ok()) {
         ErrorExtras extras;

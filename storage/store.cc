@@ -11,6 +11,7 @@
 #include <cmath>
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -345,7 +346,7 @@ Result<Fact> Store::GetFact(const FactKey& key) const {
 }
 
 Result<std::vector<std::optional<std::string>>> Store::MultiGet(
-    Column c, const std::vector<std::string>& keys) const {
+    Column c, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot) const {
   std::vector<size_t> order(keys.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
@@ -354,9 +355,10 @@ Result<std::vector<std::optional<std::string>>> Store::MultiGet(
   for (size_t i : order) slices.emplace_back(keys[i]);
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  PinnedSnapshot pinned(db_.get());
+  std::optional<PinnedSnapshot> pinned;
+  if (snapshot == nullptr) snapshot = pinned.emplace(db_.get()).snapshot;
   rocksdb::ReadOptions ro;
-  ro.snapshot = pinned.snapshot;
+  ro.snapshot = snapshot;
   if (!keys.empty()) {
     db_->MultiGet(ro, cf(c), keys.size(), slices.data(), values.data(), statuses.data(),
                   /*sorted_input=*/true);
@@ -371,10 +373,15 @@ Result<std::vector<std::optional<std::string>>> Store::MultiGet(
 }
 
 Result<std::vector<Node>> Store::GetNodes(const std::vector<NodeId>& ids) const {
+  return GetNodesAt(ids, nullptr);
+}
+
+Result<std::vector<Node>> Store::GetNodesAt(const std::vector<NodeId>& ids,
+                                            const rocksdb::Snapshot* snapshot) const {
   std::vector<std::string> keys;
   keys.reserve(ids.size());
   for (NodeId id : ids) keys.push_back(NodeKey(id));
-  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kNodes, keys));
+  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kNodes, keys, snapshot));
   std::vector<Node> nodes;
   nodes.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -763,30 +770,45 @@ Stats Store::GetStats() const {
   return s;
 }
 
-Status Store::ForEachNodeAndFact(const std::function<Status(const Node&)>& on_node,
-                                 const std::function<Status(const Fact&)>& on_fact) const {
-  PinnedSnapshot pinned(db_.get());
+std::unique_ptr<StoreView> Store::NewView() const {
+  return std::unique_ptr<StoreView>(new StoreView(*this, db_->GetSnapshot()));
+}
+
+StoreView::~StoreView() { store_.db_->ReleaseSnapshot(snapshot_); }
+
+Status StoreView::ForEachNode(const std::function<Status(const Node&)>& fn) const {
   rocksdb::ReadOptions read;
-  read.snapshot = pinned.snapshot;
+  read.snapshot = snapshot_;
   read.fill_cache = false;  // one pass over everything; keep the cache for queries
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf(Column::kNodes)));
+  std::unique_ptr<rocksdb::Iterator> it(store_.db_->NewIterator(read, store_.cf(Column::kNodes)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     NodeId id = GetBE64(it->key().data());
     dyad::v1::NodeRecord rec;
     if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Corruption(fmt::format("node {} cannot be decoded", id));
     }
-    DYAD_RETURN_IF_ERROR(on_node(ToNode(id, rec, LabelName(rec.label_id()))));
+    DYAD_RETURN_IF_ERROR(fn(ToNode(id, rec, store_.LabelName(rec.label_id()))));
   }
-  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning nodes"));
-  it.reset(db_->NewIterator(read, cf(Column::kOut)));
+  return FromRocks(it->status(), "scanning nodes");
+}
+
+Status StoreView::ForEachFact(const std::function<Status(Fact&&)>& fn) const {
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot_;
+  read.fill_cache = false;
+  read.readahead_size = 2 << 20;  // a sequential scan: fewer, larger reads
+  std::unique_ptr<rocksdb::Iterator> it(store_.db_->NewIterator(read, store_.cf(Column::kOut)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    DYAD_ASSIGN_OR_RETURN(Fact f,
-                          DecodeFact(std::string_view(it->key().data(), it->key().size()),
-                                     std::string_view(it->value().data(), it->value().size())));
-    DYAD_RETURN_IF_ERROR(on_fact(f));
+    DYAD_ASSIGN_OR_RETURN(
+        Fact f, store_.DecodeFact(std::string_view(it->key().data(), it->key().size()),
+                                  std::string_view(it->value().data(), it->value().size())));
+    DYAD_RETURN_IF_ERROR(fn(std::move(f)));
   }
   return FromRocks(it->status(), "scanning facts");
+}
+
+Result<std::vector<Node>> StoreView::GetNodes(const std::vector<NodeId>& ids) const {
+  return store_.GetNodesAt(ids, snapshot_);
 }
 
 Status Store::ForEachRaw(

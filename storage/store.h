@@ -52,6 +52,8 @@ enum class Column { kMeta = 0, kNodes, kNames, kIds, kOut, kIn, kDocs };
 inline constexpr int kColumnCount = 7;
 std::string_view ColumnName(Column c);
 
+class StoreView;
+
 class Store {
  public:
   // Opens the store in `dir`. FailedPrecondition if `dir` does not exist or
@@ -128,13 +130,9 @@ class Store {
   // Counts kept with every committed batch; no scan.
   Stats GetStats() const;
 
-  // Every node (by id), then every fact with its provenance (in key
-  // order), from one consistent view: a load committing meanwhile is in it
-  // or not, chunk by chunk. Stops at the first failure a callback returns,
-  // and returns it. Reads the store sequentially, holding one record at a
-  // time (an export of a big store).
-  Status ForEachNodeAndFact(const std::function<Status(const Node&)>& on_node,
-                            const std::function<Status(const Fact&)>& on_fact) const;
+  // A consistent view of the whole store as it is now, for a long read (an
+  // export) while loads go on: a chunk committed later is not in it.
+  std::unique_ptr<StoreView> NewView() const;
 
   // Calls `fn` for every key and value of every column family, in Column
   // order then key order (tests compare whole stores with it).
@@ -154,6 +152,7 @@ class Store {
 
  private:
   friend class Loader;
+  friend class StoreView;
   struct Counters {
     NodeId next_node_id = 1;
     uint64_t nodes = 0, facts = 0, docs = 0;
@@ -175,8 +174,12 @@ class Store {
   Result<std::optional<NodeId>> GetNodeIndex(Column c, std::string_view key) const;
   Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
   // Values of `keys` in column `c` (empty optional: absent), in order.
+  // `snapshot` (optional) pins the view; else MultiGet pins one of its own.
   Result<std::vector<std::optional<std::string>>> MultiGet(
-      Column c, const std::vector<std::string>& keys) const;
+      Column c, const std::vector<std::string>& keys,
+      const rocksdb::Snapshot* snapshot = nullptr) const;
+  Result<std::vector<Node>> GetNodesAt(const std::vector<NodeId>& ids,
+                                       const rocksdb::Snapshot* snapshot) const;
 
   std::filesystem::path dir_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -195,6 +198,33 @@ class Store {
   mutable std::mutex listeners_mu_;
   uint64_t next_listener_ = 1;
   std::vector<std::pair<uint64_t, CommitListener>> listeners_;
+};
+
+// What Store::NewView gives: reads at one moment of the store, however
+// long they take. Holds a RocksDB snapshot (old versions of what loads
+// overwrite are kept while it lives), so it is for one long read, not to
+// keep. Must not outlive its Store. Thread-safe.
+class StoreView {
+ public:
+  ~StoreView();
+  StoreView(const StoreView&) = delete;
+  StoreView& operator=(const StoreView&) = delete;
+
+  // Every node in id order, then (ForEachFact) every fact with its
+  // provenance in key order (subject, predicate, object, valid_from).
+  // Read sequentially, one record at a time, around the block cache. Stop
+  // at the first failure `fn` returns, and return it.
+  Status ForEachNode(const std::function<Status(const Node&)>& fn) const;
+  Status ForEachFact(const std::function<Status(Fact&&)>& fn) const;
+  // Store::GetNodes, in this view.
+  Result<std::vector<Node>> GetNodes(const std::vector<NodeId>& ids) const;
+
+ private:
+  friend class Store;
+  StoreView(const Store& store, const rocksdb::Snapshot* snapshot)
+      : store_(store), snapshot_(snapshot) {}
+  const Store& store_;
+  const rocksdb::Snapshot* const snapshot_;
 };
 
 // Confidence of a fact with these per-source confidences: 1 - Π(1 - c_i).

@@ -1,6 +1,7 @@
 #include "tests/test_util.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,7 +93,7 @@ std::string RawScan(const storage::Store& store) {
   return out;
 }
 
-RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_text) {
+RunResult RunCommand(const std::vector<std::string>& argv, std::string_view stdin_text) {
   TempDir dir;
   fs::path in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
   WriteFile(in, stdin_text);
@@ -107,8 +108,8 @@ RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_t
     }
     return q + "'";
   };
-  std::string cmd = quote(DYAD_BINARY);
-  for (const auto& a : args) cmd += " " + quote(a);
+  std::string cmd;
+  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + quote(a);
   cmd += " <" + quote(in.string()) + " >" + quote(out.string()) + " 2>" + quote(err.string());
   int status = std::system(cmd.c_str());
   RunResult r;
@@ -116,6 +117,29 @@ RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_t
   r.out = ReadFile(out);
   r.err = ReadFile(err);
   return r;
+}
+
+RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_text) {
+  std::vector<std::string> argv = {DYAD_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, stdin_text);
+}
+
+std::string DenseGraph(int nodes, int degree, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> pick(0, nodes - 1);
+  std::string text;
+  for (int i = 0; i < nodes; ++i) {
+    for (int d = 0; d < degree; ++d) {
+      text += fmt::format(
+          R"({{"kind":"fact","subject":{{"label":"Person","name":"P{}"}},"predicate":"MET",)"
+          R"("object":{{"label":"Person","name":"P{}"}},"valid_from":"2012-01-{:02}",)"
+          R"("source":{{"doc":"d{}"}}}})"
+          "\n",
+          i, pick(rng), 1 + d % 28, i % 97);
+    }
+  }
+  return text;
 }
 
 }  // namespace dyad::testing

@@ -66,5 +66,11 @@ struct RunResult {
   std::string err;
 };
 RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_text = {});
+// Runs any program: argv[0] (found on PATH) with the rest as arguments.
+RunResult RunCommand(const std::vector<std::string>& argv, std::string_view stdin_text = {});
+
+// `nodes` Person nodes that only facts create, each the subject of
+// `degree` MET facts to random others (fixed seed), over 97 documents.
+std::string DenseGraph(int nodes, int degree, uint32_t seed = 7);
 
 }  // namespace dyad::testing

@@ -2,6 +2,7 @@
 // contract): the real binary on real stores, JSON answers parsed, exit codes
 // checked, the seeds' answers taken from data/seeds/expected.md.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1584,6 +1585,130 @@ TEST_F(CliTest, DyadDateWindowKeepsEventsValidInIt) {
 TEST_F(CliTest, DyadWithABadByIsAUsageError) {
   EXPECT_EQ(Query({"dyad", "Russia", "Pakistan", "--by", "week"}).exit_code, 2);
   EXPECT_EQ(Query({"dyad", "Russia"}).exit_code, 2);
+}
+
+bool PlotXmllintInstalled() { return std::system("command -v xmllint >/dev/null 2>&1") == 0; }
+
+// xmllint's complaints about the file at `path`: "" when it is well-formed XML.
+std::string PlotXmlErrorsOf(const fs::path& path) {
+  TempDir dir;
+  const std::string cmd =
+      "xmllint --noout " + ShellQuote(path.string()) + " 2>" + ShellQuote((dir / "err").string());
+  if (std::system(cmd.c_str()) == 0) return "";
+  const std::string errors = ReadFile(dir / "err");
+  return errors.empty() ? "xmllint failed" : errors;
+}
+
+// The <rect class="bar"> elements of one series of a --plot chart, each
+// with its <title>, in document order.
+std::vector<std::string> PlotBarsOf(const std::string& svg, std::string_view direction) {
+  std::vector<std::string> bars;
+  const size_t start = svg.find("<g class=\"series " + std::string(direction) + "\"");
+  if (start == std::string::npos) return bars;
+  const size_t end = svg.find("</g>", start);
+  for (size_t at = svg.find("<rect class=\"bar\"", start); at < end;
+       at = svg.find("<rect class=\"bar\"", at + 1)) {
+    bars.push_back(svg.substr(at, svg.find("</rect>", at) - at));
+  }
+  return bars;
+}
+
+TEST_F(CliTest, DyadPlotWritesAChartWithOneBarPerBucketAndTheSameAnswer) {
+  TempDir dir;
+  for (const std::vector<std::string>& by :
+       {std::vector<std::string>{}, std::vector<std::string>{"--by", "year"}}) {
+    SCOPED_TRACE(by.empty() ? "by month" : "by year");
+    std::vector<std::string> args = {"dyad", "Russia", "Pakistan"};
+    args.insert(args.end(), by.begin(), by.end());
+    const fs::path svg = dir / (by.empty() ? "month.svg" : "year.svg");
+    std::vector<std::string> plot_args = args;
+    plot_args.insert(plot_args.end(), {"--plot", svg.string()});
+
+    RunResult plain = Query(args);
+    RunResult plotted = Query(plot_args);
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    ASSERT_EQ(plotted.exit_code, 0) << plotted.err;
+    EXPECT_EQ(plotted.out, plain.out);  // stdout is the answer, unchanged
+    EXPECT_EQ(plotted.err, "");
+
+    // One bar per bucket of the answer, in its direction's series, each
+    // with the bucket's period and count on hover.
+    Json j(plain.out);
+    ASSERT_TRUE(j.ok()) << plain.out;
+    const std::string chart = ReadFile(svg);
+    ASSERT_FALSE(chart.empty());
+    std::map<std::string, std::vector<std::string>> expected_titles;
+    for (const BucketJson& b : BucketsOf(j)) {
+      const bool a_to_b = b.direction == "a_to_b";
+      expected_titles[b.direction].push_back(
+          fmt::format("<title>{}, {}: {} event{},", b.period,
+                      a_to_b ? "Russia \u2192 Pakistan" : "Pakistan \u2192 Russia", b.events,
+                      b.events == 1 ? "" : "s"));
+    }
+    size_t bars = 0;
+    for (const std::string direction : {"a_to_b", "b_to_a"}) {
+      const std::vector<std::string> drawn = PlotBarsOf(chart, direction);
+      const std::vector<std::string>& titles = expected_titles[direction];
+      ASSERT_EQ(drawn.size(), titles.size()) << direction << "\n" << chart;
+      for (size_t i = 0; i < drawn.size(); ++i) EXPECT_THAT(drawn[i], HasSubstr(titles[i]));
+      bars += drawn.size();
+    }
+    EXPECT_EQ(bars, by.empty() ? 4u : 2u);
+    EXPECT_THAT(chart, HasSubstr(by.empty() ? "Russia \u2013 Pakistan: Goldstein sum per month"
+                                            : "Russia \u2013 Pakistan: Goldstein sum per year"));
+    if (PlotXmllintInstalled()) {
+      EXPECT_EQ(PlotXmlErrorsOf(svg), "");
+    }
+
+    // The table is unchanged too, and the chart the same.
+    std::vector<std::string> table_args = args;
+    table_args.insert(table_args.end(), {"--db", SeededDb(), "--format", "table"});
+    const fs::path table_svg = dir / "table.svg";
+    std::vector<std::string> table_plot_args = table_args;
+    table_plot_args.insert(table_plot_args.end(), {"--plot", table_svg.string()});
+    RunResult table = RunDyad(table_args);
+    RunResult table_plotted = RunDyad(table_plot_args);
+    EXPECT_EQ(table_plotted.exit_code, 0) << table_plotted.err;
+    EXPECT_EQ(table_plotted.out, table.out);
+    EXPECT_EQ(ReadFile(table_svg), chart);
+  }
+  if (!PlotXmllintInstalled()) GTEST_SKIP() << "no xmllint: the charts were not checked as XML";
+}
+
+TEST_F(CliTest, DyadPlotOfNoEventsIsAChartSayingSo) {
+  TempDir dir;
+  const fs::path svg = dir / "none.svg";
+  RunResult r = Query({"dyad", "Russia", "United States", "--plot", svg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_TRUE(BucketsOf(j).empty()) << r.out;
+  const std::string chart = ReadFile(svg);
+  EXPECT_THAT(chart, HasSubstr(">no events</text>"));
+  EXPECT_THAT(chart, Not(HasSubstr("<rect class=\"bar\"")));
+  if (!PlotXmllintInstalled()) GTEST_SKIP() << "no xmllint";
+  EXPECT_EQ(PlotXmlErrorsOf(svg), "");
+}
+
+TEST_F(CliTest, DyadPlotToAFileThatCannotBeWrittenIsAnIoErrorNamingIt) {
+  TempDir dir;
+  const std::string svg = (dir / "no-such-dir" / "chart.svg").string();
+  RunResult r = Query({"dyad", "Russia", "Pakistan", "--plot", svg});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--plot: cannot write " + svg));
+  Json j(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  std::optional<dom::element> error = Field(j.root(), "error");
+  ASSERT_TRUE(error.has_value()) << r.out;
+  EXPECT_EQ(Str(*error, "code"), "IO_ERROR");
+  EXPECT_THAT(Str(*error, "message"), HasSubstr(svg));
+}
+
+TEST_F(CliTest, PlotIsAFlagOfDyadOnly) {
+  TempDir dir;
+  RunResult r = Query({"facts", "Russia", "--plot", (dir / "x.svg").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(dir / "x.svg"));
 }
 
 // ---------------------------------------------------------------- graph queries

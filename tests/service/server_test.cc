@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "graph/vocabulary.h"
 #include "service/embedded_backend.h"
 #include "service/grpc_status.h"
+#include "service/proto_convert.h"
 #include "service/remote_backend.h"
 #include "service/render.h"
 #include "tests/test_util.h"
@@ -28,6 +30,7 @@
 namespace dyad::service {
 namespace {
 
+using dyad::testing::DenseGraph;
 using dyad::testing::SeedFacts;
 using dyad::testing::TempDir;
 using std::chrono::milliseconds;
@@ -55,23 +58,6 @@ Status LoadFile(Backend& backend, const std::filesystem::path& file, storage::Lo
 
 // A graph big enough that a search of every path never ends: `nodes`
 // people, each meeting `degree` others at random (fixed seed).
-std::string DenseGraph(int nodes, int degree, uint32_t seed = 7) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> pick(0, nodes - 1);
-  std::string text;
-  for (int i = 0; i < nodes; ++i) {
-    for (int d = 0; d < degree; ++d) {
-      text += fmt::format(
-          R"({{"kind":"fact","subject":{{"label":"Person","name":"P{}"}},"predicate":"MET",)"
-          R"("object":{{"label":"Person","name":"P{}"}},"valid_from":"2012-01-{:02}",)"
-          R"("source":{{"doc":"d{}"}}}})"
-          "\n",
-          i, pick(rng), 1 + d % 28, i % 97);
-    }
-  }
-  return text;
-}
-
 class ServerTest : public ::testing::Test {
  protected:
   // Serves a fresh store (seeded unless told otherwise) with `options`.
@@ -493,22 +479,102 @@ TEST_F(ServerTest, BadRequestsGetTheCodeAndNameTheField) {
   }
 }
 
-// Everything Export streamed, concatenated.
-Result<std::string> ExportAll(v1::DyadService::Stub& stub) {
+// What an Export call streamed: each file's data, concatenated, and the
+// summary of its last chunk.
+struct Exported {
+  std::map<std::string, std::string> files;
+  ExportSummary summary;
+};
+
+Result<Exported> ExportThrough(v1::DyadService::Stub& stub, const v1::ExportRequest& request) {
   grpc::ClientContext ctx;
-  auto reader = stub.Export(&ctx, v1::ExportRequest());
-  std::string text;
+  auto reader = stub.Export(&ctx, request);
+  Exported out;
   v1::ExportChunk chunk;
-  size_t chunks = 0;
+  bool summarised = false;
   while (reader->Read(&chunk)) {
+    EXPECT_FALSE(summarised) << "only the last chunk has the summary";
     EXPECT_LE(chunk.data().size(), size_t{2} << 20);
-    EXPECT_EQ(chunk.data().back(), '\n') << "a chunk holds whole lines";
-    text += chunk.data();
-    ++chunks;
+    if (request.format() == v1::EXPORT_FORMAT_JSONL && !chunk.data().empty()) {
+      EXPECT_EQ(chunk.data().back(), '\n') << "a chunk holds whole lines";
+    }
+    if (!chunk.data().empty()) out.files[chunk.file()] += chunk.data();
+    if (chunk.has_summary()) {
+      out.summary = FromProto(chunk.summary());
+      summarised = true;
+    }
   }
   grpc::Status s = reader->Finish();
   if (!s.ok()) return FromGrpcStatus(s);
-  return text;
+  EXPECT_TRUE(summarised);
+  return out;
+}
+
+Result<std::string> ExportAll(v1::DyadService::Stub& stub) {
+  DYAD_ASSIGN_OR_RETURN(Exported exported, ExportThrough(stub, v1::ExportRequest()));
+  return exported.files[""];
+}
+
+TEST_F(ServerTest, EveryExportEqualsTheEmbeddedOne) {
+  Serve();
+  std::vector<ExportRequest> scopes(3);
+  scopes[1].scope = ExportRequest::Scope::kAround;
+  scopes[1].around = "Kiani";
+  scopes[1].depth = 2;
+  scopes[2].scope = ExportRequest::Scope::kDyad;
+  scopes[2].a = "Russia";
+  scopes[2].b = "Pakistan";
+  scopes[2].filters.predicates = {"VISITED", "CANCELLED_VISIT", "MET"};
+  for (ExportFormat format : {ExportFormat::kGraphml, ExportFormat::kDot, ExportFormat::kCytoscape,
+                              ExportFormat::kJsonl, ExportFormat::kCsv}) {
+    for (ExportRequest request : scopes) {
+      request.format = format;
+      SCOPED_TRACE(
+          fmt::format("{} of scope {}", ExportFormatName(format), static_cast<int>(request.scope)));
+      std::map<std::string, std::string> embedded;
+      Result<ExportSummary> expected =
+          served_->Export(request, [&](std::string_view file, std::string_view data) {
+            embedded[std::string(file)] += data;
+            return Status::OK();
+          });
+      ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+      Result<Exported> remote = ExportThrough(*stub_, ToProto(request));
+      ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+      EXPECT_EQ(remote->files, embedded);
+      EXPECT_EQ(remote->summary.nodes, expected->nodes);
+      EXPECT_EQ(remote->summary.edges, expected->edges);
+      EXPECT_GT(expected->edges, 0u);
+    }
+  }
+}
+
+TEST_F(ServerTest, BadExportRequestsGetTheirCodes) {
+  Serve();
+  struct Case {
+    std::string name;
+    v1::ExportRequest request;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  std::vector<Case> cases(5);
+  cases[0] = {"format", {}, grpc::StatusCode::INVALID_ARGUMENT, "format"};
+  cases[0].request.set_format(static_cast<v1::ExportFormat>(99));
+  cases[1] = {"around.node", {}, grpc::StatusCode::INVALID_ARGUMENT, "around.node"};
+  cases[1].request.mutable_around()->set_depth(1);
+  cases[2] = {"unknown", {}, grpc::StatusCode::NOT_FOUND, "Atlantis"};
+  cases[2].request.mutable_around()->set_node("Atlantis");
+  cases[3] = {"ambiguous", {}, grpc::StatusCode::FAILED_PRECONDITION, "Moscow"};
+  cases[3].request.mutable_dyad()->set_a("Moscow");
+  cases[3].request.mutable_dyad()->set_b("Pakistan");
+  cases[4] = {"direction", {}, grpc::StatusCode::INVALID_ARGUMENT, "direction"};
+  cases[4].request.mutable_filters()->set_direction(v1::DIRECTION_OUT);
+  for (const Case& c : cases) {
+    Result<Exported> r = ExportThrough(*stub_, c.request);
+    ASSERT_FALSE(r.ok()) << c.name;
+    grpc::Status s = ToGrpcStatus(r.status());
+    EXPECT_EQ(s.error_code(), c.code) << c.name;
+    EXPECT_THAT(r.status().message(), HasSubstr(c.message)) << c.name;
+  }
 }
 
 TEST_F(ServerTest, ExportLoadedBackGivesAnEqualStore) {
