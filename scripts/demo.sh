@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the dyad command-line tool, loads the seed facts (two 2012 news
-# reports of the same Russia–Pakistan visit) into a fresh store and asks it a
-# few questions. Run from anywhere: scripts/demo.sh
+# reports of the same Russia–Pakistan visit) into a fresh store, asks it a
+# few questions and draws two pictures into build/demo/: the seed graph
+# (through Graphviz's dot) and the Russia–Pakistan timeline. Run from
+# anywhere: scripts/demo.sh
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,3 +55,28 @@ echo "(exit 5: ambiguous name; ask for Location:Moscow or Country:Moscow)"
 run "$dyad" path India Location:Moscow --all --db "$store" --format table
 run "$dyad" neighbours Pakistan --depth 1 --db "$store" --format table
 run "$dyad" dyad Russia Pakistan --by month --db "$store" --format table
+
+# The pictures: the whole seed graph as DOT, drawn by Graphviz (setup.sh
+# installs Debian's graphviz; without it the demo says so and goes on), and
+# the timeline above as dyad's own SVG chart (its table, shown above, is
+# dropped). Pictures of an earlier run go first, so none is left stale.
+pictures=build/demo
+mkdir -p "$pictures"
+rm -f "$pictures/seed-graph.svg" "$pictures/russia-pakistan.svg"
+drawn=()
+if command -v dot >/dev/null 2>&1; then
+  printf '\n$ %s export --to dot --db %s | dot -Tsvg -o %s\n' "$dyad" "$store" \
+    "$pictures/seed-graph.svg"
+  "$dyad" export --to dot --db "$store" | dot -Tsvg -o "$pictures/seed-graph.svg"
+  drawn+=("$repo/$pictures/seed-graph.svg  (the seed graph)")
+else
+  echo "demo: Graphviz's dot is not installed (Debian package graphviz), so the seed graph is" \
+    "not drawn; '$dyad export --to dot --db $store' still prints it as DOT" >&2
+fi
+printf '\n$ %s dyad Russia Pakistan --db %s --plot %s >/dev/null\n' "$dyad" "$store" \
+  "$pictures/russia-pakistan.svg"
+"$dyad" dyad Russia Pakistan --db "$store" --plot "$pictures/russia-pakistan.svg" >/dev/null
+drawn+=("$repo/$pictures/russia-pakistan.svg  (the Russia–Pakistan timeline)")
+
+printf '\nPictures (open them in a browser):\n'
+printf '  %s\n' "${drawn[@]}"

@@ -324,14 +324,16 @@ struct ExportFlags {
 // Where an export goes: stdout, or the --out file (or the files in the
 // --out directory, for CSV). Files are written under a ".partial" name and
 // renamed when the export is whole, so a failed export leaves none behind
-// looking finished.
+// looking finished; what is not a regular file (/dev/null, a named pipe)
+// is written directly.
 class ExportFiles {
  public:
   explicit ExportFiles(std::filesystem::path out) : out_(std::move(out)) {}
   ~ExportFiles() {
     for (auto& [name, file] : files_) {
       std::fclose(file.stream);
-      std::filesystem::remove(file.partial);  // still there only if not committed
+      // Still there only if not committed.
+      if (file.partial != file.final_path) std::filesystem::remove(file.partial);
     }
   }
 
@@ -341,6 +343,11 @@ class ExportFiles {
     if (it == files_.end()) {
       const std::filesystem::path final_path = name.empty() ? out_ : out_ / name;
       File file{final_path, final_path.string() + ".partial", nullptr};
+      std::error_code ec;
+      if (std::filesystem::exists(final_path, ec) &&
+          !std::filesystem::is_regular_file(final_path, ec)) {
+        file.partial = final_path;  // /dev/null, a pipe: written as it goes
+      }
       file.stream = std::fopen(file.partial.c_str(), "wb");
       if (file.stream == nullptr) {
         return Status::IOError(
@@ -365,6 +372,7 @@ class ExportFiles {
         return Status::IOError(
             fmt::format("--out: cannot write {}: {}", file.partial.string(), std::strerror(errno)));
       }
+      if (file.partial == file.final_path) continue;
       std::error_code ec;
       std::filesystem::rename(file.partial, file.final_path, ec);
       if (ec) {
@@ -409,6 +417,12 @@ int RunExport(const GlobalFlags& g, ExportRequest request, const ExportFlags& f,
     request.a = f.dyad[0];
     request.b = f.dyad[1];
   }
+  if (request.scope == ExportRequest::Scope::kStore &&
+      request.filters.direction != storage::Direction::kBoth) {
+    return Fail(g, Status::InvalidArgument(
+                       "--direction: a whole-store export has every fact once; a direction "
+                       "needs --around or --dyad"));
+  }
   if (request.format == ExportFormat::kCsv && f.out.empty()) {
     return Fail(g, Status::InvalidArgument(
                        "--out: a CSV export is two files (nodes.csv, edges.csv); give a "
@@ -444,8 +458,11 @@ int RunExport(const GlobalFlags& g, ExportRequest request, const ExportFlags& f,
       w.EndObject();
       std::cout << w.str() << "\n";
     } else {
-      std::cout << fmt::format("exported {} nodes and {} edges to {} ({})\n", summary->nodes,
-                               summary->edges, f.out, f.to);
+      std::cout << fmt::format("exported {} nodes and {} edges to {} ({}){}\n", summary->nodes,
+                               summary->edges, f.out, f.to,
+                               summary->truncated_by.empty()
+                                   ? ""
+                                   : ", truncated by the " + summary->truncated_by + " limit");
     }
   }
   return kExitOk;

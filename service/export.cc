@@ -15,6 +15,7 @@
 #include <boost/property_map/dynamic_property_map.hpp>
 #include <boost/property_map/function_property_map.hpp>
 #include <cctype>
+#include <charconv>
 #include <exception>
 #include <memory>
 #include <sstream>
@@ -36,14 +37,30 @@ constexpr size_t kFlushBytes = 1 << 20;
 // ------------------------------------------------------------ attributes
 // What every format says of a node and an edge, as text.
 
-std::string NodeRefText(storage::NodeId id) { return fmt::format("n{}", id); }
+void AppendNumber(std::string& out, uint64_t value);
+
+std::string NodeRefText(storage::NodeId id) {
+  std::string text = "n";
+  AppendNumber(text, id);
+  return text;
+}
 
 std::string DayText(storage::DayCode day) {
   return day == storage::kOpenDay ? std::string() : storage::FormatDay(day);
 }
 
 // The shortest text that reads back as exactly `value`.
-std::string ExactText(double value) { return fmt::format("{}", value); }
+std::string ExactText(double value) {
+  char text[32];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, ec == std::errc() ? end : text);
+}
+
+void AppendNumber(std::string& out, uint64_t value) {
+  char text[24];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  out.append(text, end);
+}
 
 std::optional<double> GoldsteinOf(const graph::Vocabulary& vocabulary, std::string_view predicate) {
   const graph::PredicateInfo* info = vocabulary.Find(predicate);
@@ -270,6 +287,12 @@ std::string EdgeTooltip(const EdgeContext& e) {
   return text;
 }
 
+// Graph attributes, in name order as Boost writes them: left to right,
+// since a news graph is wide (many actors around few countries).
+constexpr std::pair<std::string_view, std::string_view> kDotGraphAttributes[] = {
+    {"rankdir", "LR"},
+};
+
 const std::vector<NodeAttribute>& DotNodeAttributes() {
   static const std::vector<NodeAttribute> attributes = {
       {"fillcolor", ValueType::kString,
@@ -338,6 +361,15 @@ class Output {
   Status status_;
 };
 
+// What a writer may need of a node at an end of a fact: its label (for a
+// label filter) and how the fact format names it.
+struct FactEnd {
+  std::string label;
+  std::string ref_json;  // NodeRefJson
+};
+
+FactEnd EndOf(const storage::Node& node) { return FactEnd{node.label, NodeRefJson(node)}; }
+
 class StreamWriter {
  public:
   explicit StreamWriter(const ExportSink& sink, const graph::Vocabulary& vocabulary)
@@ -346,10 +378,17 @@ class StreamWriter {
 
   // Whether Edge needs the nodes at the fact's ends (else it gets nullptr).
   virtual bool NeedsEnds() const { return false; }
+  // A writer that needs the ends may instead take the edge in two steps:
+  // a light text now (EdgeTemplate: nullopt if it cannot), the ends later
+  // (EdgeFromTemplate), so that a batch waiting for its ends holds text,
+  // not facts with their provenance.
+  virtual std::optional<std::string> EdgeTemplate(const storage::Fact&) { return std::nullopt; }
+  virtual Status EdgeFromTemplate(std::string_view, const FactEnd&, const FactEnd&) {
+    return Status::Internal("this writer takes no edge templates");
+  }
   virtual Status Begin() = 0;
   virtual Status Node(const storage::Node& node) = 0;
-  virtual Status Edge(const storage::Fact& fact, const storage::Node* subject,
-                      const storage::Node* object) = 0;
+  virtual Status Edge(const storage::Fact& fact, const FactEnd* subject, const FactEnd* object) = 0;
   // Closes the document; also after a stop, so the output stays whole.
   virtual Status End() = 0;
 
@@ -395,12 +434,15 @@ class GraphmlWriter final : public StreamWriter {
     for (const auto& a : GraphmlEdgeAttributes()) keys.push_back({a.name, "edge", a.type});
     std::stable_sort(keys.begin(), keys.end(),
                      [](const Key& x, const Key& y) { return x.name < y.name; });
+    std::unordered_map<std::string_view, std::string> key_of;
     for (size_t i = 0; i < keys.size(); ++i) {
       const std::string id = fmt::format("key{}", i);
-      (keys[i].kind == "node" ? node_keys_ : edge_keys_)[std::string(keys[i].name)] = id;
+      key_of[keys[i].name] = id;
       b += fmt::format("  <key id=\"{}\" for=\"{}\" attr.name=\"{}\" attr.type=\"{}\" />\n", id,
                        keys[i].kind, keys[i].name, GraphmlTypeName(keys[i].type));
     }
+    for (const auto& a : GraphmlNodeAttributes()) node_keys_.push_back(key_of[a.name]);
+    for (const auto& a : GraphmlEdgeAttributes()) edge_keys_.push_back(key_of[a.name]);
     b += "  <graph id=\"G\" edgedefault=\"directed\" parse.nodeids=\"free\" "
          "parse.edgeids=\"canonical\" parse.order=\"nodesfirst\">\n";
     return out_.Written();
@@ -408,22 +450,31 @@ class GraphmlWriter final : public StreamWriter {
 
   Status Node(const storage::Node& node) override {
     std::string& b = out_.Buffer("");
-    b += "    <node id=\"";
-    b += NodeRefText(node.id);
+    b += "    <node id=\"n";
+    AppendNumber(b, node.id);
     b += "\">\n";
-    for (const auto& a : GraphmlNodeAttributes())
-      AppendData(b, node_keys_[std::string(a.name)], a.text(node));
+    const auto& attributes = GraphmlNodeAttributes();
+    for (size_t i = 0; i < attributes.size(); ++i) {
+      AppendData(b, node_keys_[i], attributes[i].text(node));
+    }
     b += "    </node>\n";
     return out_.Written();
   }
 
-  Status Edge(const storage::Fact& fact, const storage::Node*, const storage::Node*) override {
+  Status Edge(const storage::Fact& fact, const FactEnd*, const FactEnd*) override {
     std::string& b = out_.Buffer("");
-    b += fmt::format("    <edge id=\"e{}\" source=\"n{}\" target=\"n{}\">\n", edges_++,
-                     fact.subject, fact.object);
+    b += "    <edge id=\"e";
+    AppendNumber(b, edges_++);
+    b += "\" source=\"n";
+    AppendNumber(b, fact.subject);
+    b += "\" target=\"n";
+    AppendNumber(b, fact.object);
+    b += "\">\n";
     const EdgeContext context = ContextOf(fact);
-    for (const auto& a : GraphmlEdgeAttributes())
-      AppendData(b, edge_keys_[std::string(a.name)], a.text(context));
+    const auto& attributes = GraphmlEdgeAttributes();
+    for (size_t i = 0; i < attributes.size(); ++i) {
+      AppendData(b, edge_keys_[i], attributes[i].text(context));
+    }
     b += "    </edge>\n";
     return out_.Written();
   }
@@ -442,7 +493,8 @@ class GraphmlWriter final : public StreamWriter {
     b += "</data>\n";
   }
 
-  std::unordered_map<std::string, std::string> node_keys_, edge_keys_;
+  // Key ids, in the order of the attribute lists.
+  std::vector<std::string> node_keys_, edge_keys_;
 };
 
 class DotWriter final : public StreamWriter {
@@ -451,6 +503,13 @@ class DotWriter final : public StreamWriter {
 
   Status Begin() override {
     out_.Buffer("") += "digraph G {\n";
+    for (const auto& [name, value] : kDotGraphAttributes) {
+      std::string& b = out_.Buffer("");
+      b += name;
+      b += '=';
+      AppendDotId(b, value);
+      b += ";\n";
+    }
     return out_.Written();
   }
 
@@ -462,7 +521,7 @@ class DotWriter final : public StreamWriter {
     return out_.Written();
   }
 
-  Status Edge(const storage::Fact& fact, const storage::Node*, const storage::Node*) override {
+  Status Edge(const storage::Fact& fact, const FactEnd*, const FactEnd*) override {
     std::string& b = out_.Buffer("");
     b += NodeRefText(fact.subject);
     b += "->";
@@ -521,7 +580,7 @@ class CytoscapeWriter final : public StreamWriter {
     return out_.Written();
   }
 
-  Status Edge(const storage::Fact& fact, const storage::Node*, const storage::Node*) override {
+  Status Edge(const storage::Fact& fact, const FactEnd*, const FactEnd*) override {
     const EdgeContext context = ContextOf(fact);
     JsonWriter w;
     w.BeginObject().Key("data").BeginObject();
@@ -585,9 +644,17 @@ class JsonlWriter final : public StreamWriter {
     return out_.Written();
   }
 
-  Status Edge(const storage::Fact& fact, const storage::Node* subject,
-              const storage::Node* object) override {
-    out_.Buffer("") += FactLines(fact, *subject, *object);
+  Status Edge(const storage::Fact& fact, const FactEnd* subject, const FactEnd* object) override {
+    out_.Buffer("") += FactLines(fact, subject->ref_json, object->ref_json);
+    return out_.Written();
+  }
+
+  std::optional<std::string> EdgeTemplate(const storage::Fact& fact) override {
+    return FactLinesTemplate(fact);
+  }
+  Status EdgeFromTemplate(std::string_view lines, const FactEnd& subject,
+                          const FactEnd& object) override {
+    FillFactLines(lines, subject.ref_json, object.ref_json, &out_.Buffer(""));
     return out_.Written();
   }
 
@@ -619,7 +686,7 @@ class CsvWriter final : public StreamWriter {
     return out_.Written();
   }
 
-  Status Edge(const storage::Fact& fact, const storage::Node*, const storage::Node*) override {
+  Status Edge(const storage::Fact& fact, const FactEnd*, const FactEnd*) override {
     if (edges_++ == 0) StartEdges();
     const EdgeContext context = ContextOf(fact);
     std::string& b = out_.Buffer(kCsvEdgesFile);
@@ -674,44 +741,56 @@ std::unique_ptr<StreamWriter> MakeStreamWriter(ExportFormat format, const Export
 
 // ------------------------------------------------------------ whole store
 
-// Nodes at the ends of facts, looked up in batches from the export's view
-// and kept in a cache of bounded size (hubs stay, the rest comes and goes).
+// The ends of facts, looked up in batches from the export's view (around
+// the block cache) and kept in two generations of at most half the
+// capacity each: an end met again moves to the young one, and when the
+// young one is full the old one goes. Hubs, met all the time, stay.
 class EndCache {
  public:
-  EndCache(const storage::StoreView& view, size_t capacity) : view_(view), capacity_(capacity) {}
+  EndCache(const storage::StoreView& view, size_t capacity)
+      : view_(view), generation_size_(std::max<size_t>(capacity / 2, 1)) {}
 
-  // Makes every end of `facts` available to Get.
-  Status Fetch(const std::vector<storage::Fact>& facts) {
+  // Makes every node of `ids` available to Get.
+  Status Fetch(const std::vector<storage::NodeId>& ids) {
     std::vector<storage::NodeId> missing;
-    for (const auto& f : facts) {
-      if (!nodes_.count(f.subject)) missing.push_back(f.subject);
-      if (!nodes_.count(f.object)) missing.push_back(f.object);
+    for (storage::NodeId id : ids) {
+      if (!Keep(id)) missing.push_back(id);
     }
     if (missing.empty()) return Status::OK();
-    if (nodes_.size() + missing.size() > capacity_) {
-      nodes_.clear();  // then every end of the batch is missing
-      missing.clear();
-      for (const auto& f : facts) {
-        missing.push_back(f.subject);
-        missing.push_back(f.object);
-      }
-    }
     std::sort(missing.begin(), missing.end());
     missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
     DYAD_ASSIGN_OR_RETURN(std::vector<storage::Node> found, view_.GetNodes(missing));
-    for (auto& n : found) {
-      const storage::NodeId id = n.id;
-      nodes_.emplace(id, std::move(n));
-    }
+    for (const auto& n : found) young_.emplace(n.id, EndOf(n));
     return Status::OK();
   }
 
-  const storage::Node& Get(storage::NodeId id) const { return nodes_.at(id); }
+  // After Fetch, for the ends of the batch fetched.
+  const FactEnd& Get(storage::NodeId id) const {
+    auto it = young_.find(id);
+    return it != young_.end() ? it->second : old_.at(id);
+  }
+
+  // Between batches: ages the young generation once it is full.
+  void Age() {
+    if (young_.size() < generation_size_) return;
+    old_ = std::move(young_);
+    young_.clear();
+  }
 
  private:
+  // True if `id` is cached; moves it to the young generation.
+  bool Keep(storage::NodeId id) {
+    if (young_.count(id)) return true;
+    auto it = old_.find(id);
+    if (it == old_.end()) return false;
+    young_.emplace(id, std::move(it->second));
+    old_.erase(it);
+    return true;
+  }
+
   const storage::StoreView& view_;
-  const size_t capacity_;
-  std::unordered_map<storage::NodeId, storage::Node> nodes_;
+  const size_t generation_size_;
+  std::unordered_map<storage::NodeId, FactEnd> young_, old_;
 };
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
@@ -741,52 +820,81 @@ class StopCheck {
   uint64_t count_ = 0;
 };
 
-// Facts go to the writer in batches, so that their ends are looked up
-// together.
+// Facts go to the writer as they come when it needs nothing of their
+// ends; else in batches, so that their ends are looked up together: as
+// light templates when the writer takes them (many per batch: fewer, fuller
+// reads of the nodes), else as facts.
 class FactBatcher {
  public:
   FactBatcher(StreamWriter& writer, const storage::StoreView& view,
-              const StoreExportOptions& filter, ExportSummary& summary)
+              const StoreExportOptions& options, ExportSummary& summary)
       : writer_(writer),
-        filter_(filter),
+        options_(options),
         summary_(summary),
-        needs_ends_(writer.NeedsEnds() || !filter.labels.empty()),
-        ends_(view, filter.end_cache_nodes) {}
+        needs_ends_(writer.NeedsEnds() || !options.labels.empty()),
+        ends_(view, options.end_cache_nodes) {}
 
   Status Add(storage::Fact fact) {
-    batch_.push_back(std::move(fact));
-    return batch_.size() >= kBatch ? Flush() : Status::OK();
+    if (!needs_ends_) {
+      ++summary_.edges;
+      return writer_.Edge(fact, nullptr, nullptr);
+    }
+    ids_.push_back(fact.subject);
+    ids_.push_back(fact.object);
+    std::optional<std::string> text;
+    if (options_.labels.empty()) text = writer_.EdgeTemplate(fact);
+    if (text) {
+      templates_bytes_ += text->size();
+      templates_.push_back({fact.subject, fact.object, std::move(*text)});
+    } else {
+      facts_.push_back(std::move(fact));
+    }
+    const bool full =
+        facts_.size() >= options_.batch_facts || templates_bytes_ >= options_.batch_template_bytes;
+    return full ? Flush() : Status::OK();
   }
 
   Status Flush() {
-    if (batch_.empty()) return Status::OK();
-    if (needs_ends_) DYAD_RETURN_IF_ERROR(ends_.Fetch(batch_));
-    for (const auto& f : batch_) {
-      const storage::Node* subject = nullptr;
-      const storage::Node* object = nullptr;
-      if (needs_ends_) {
-        subject = &ends_.Get(f.subject);
-        object = &ends_.Get(f.object);
-        if (!filter_.labels.empty() && (!Contains(filter_.labels, subject->label) ||
-                                        !Contains(filter_.labels, object->label))) {
-          continue;
-        }
-      }
-      DYAD_RETURN_IF_ERROR(writer_.Edge(f, subject, object));
+    if (ids_.empty()) return Status::OK();
+    ends_.Age();
+    DYAD_RETURN_IF_ERROR(ends_.Fetch(ids_));
+    for (const auto& t : templates_) {
+      DYAD_RETURN_IF_ERROR(
+          writer_.EdgeFromTemplate(t.text, ends_.Get(t.subject), ends_.Get(t.object)));
       ++summary_.edges;
     }
-    batch_.clear();
+    for (const auto& f : facts_) {
+      const FactEnd& subject = ends_.Get(f.subject);
+      const FactEnd& object = ends_.Get(f.object);
+      if (!options_.labels.empty() &&
+          (!Contains(options_.labels, subject.label) || !Contains(options_.labels, object.label))) {
+        continue;
+      }
+      DYAD_RETURN_IF_ERROR(writer_.Edge(f, &subject, &object));
+      ++summary_.edges;
+    }
+    ids_.clear();
+    templates_.clear();
+    templates_bytes_ = 0;
+    facts_.clear();
     return Status::OK();
   }
 
  private:
-  static constexpr size_t kBatch = 1024;
+  struct Template {
+    storage::NodeId subject, object;
+    std::string text;
+  };
+
   StreamWriter& writer_;
-  const StoreExportOptions& filter_;
+  const StoreExportOptions& options_;
   ExportSummary& summary_;
   const bool needs_ends_;
   EndCache ends_;
-  std::vector<storage::Fact> batch_;
+  std::vector<storage::NodeId> ids_;  // the ends of the batch
+  std::vector<Template> templates_;
+  size_t templates_bytes_ = 0;
+  std::vector<storage::Fact> facts_;
 };
 
 bool PassesFactFilter(const storage::Fact& f, const StoreExportOptions& filter) {
@@ -844,9 +952,14 @@ Result<ExportSummary> StreamSubgraph(const Subgraph& subgraph, ExportFormat form
     DYAD_RETURN_IF_ERROR(writer->Node(n));
     ++summary.nodes;
   }
+  std::unordered_map<storage::NodeId, FactEnd> ends;
+  if (writer->NeedsEnds()) {
+    for (const auto& n : subgraph.nodes) ends.emplace(n.id, EndOf(n));
+  }
   for (const auto& f : subgraph.facts) {
-    DYAD_RETURN_IF_ERROR(
-        writer->Edge(f, &NodeById(subgraph, f.subject), &NodeById(subgraph, f.object)));
+    const FactEnd* subject = writer->NeedsEnds() ? &ends.at(f.subject) : nullptr;
+    const FactEnd* object = writer->NeedsEnds() ? &ends.at(f.object) : nullptr;
+    DYAD_RETURN_IF_ERROR(writer->Edge(f, subject, object));
     ++summary.edges;
   }
   DYAD_RETURN_IF_ERROR(writer->End());
@@ -935,6 +1048,11 @@ Result<ExportSummary> BoostSubgraph(const Subgraph& subgraph, ExportFormat forma
     } else {
       AddProperty<Vertex>(dp, "node_id", ValueType::kString,
                           [&g](const Vertex& v) { return NodeRefText(g[v].node->id); });
+      for (const auto& [name, value] : kDotGraphAttributes) {
+        AddProperty<BoostGraph*>(dp, name, ValueType::kString, [value = value](BoostGraph* const&) {
+          return std::string(value);
+        });
+      }
       boost::write_graphviz_dp(out, g, dp, "node_id");
     }
   } catch (const std::exception& e) {

@@ -3,12 +3,13 @@
 // Lines, which loads back into an equal store) and CSV in the
 // `neo4j-admin database import` convention (nodes.csv and edges.csv).
 //
-// One fact is one edge. Every format carries, per node, its label, name,
-// aliases and external id, and per edge its predicate, validity dates,
-// confidence, number of sources and Goldstein weight (from the
-// vocabulary; none for a structural predicate). Nodes are named `n<id>`
-// after their internal id in every format, so two exports of one store
-// name a node alike.
+// One fact is one edge. The graph formats (GraphML, Cytoscape, CSV) carry,
+// per node, its label, name, aliases and external id, and per edge its
+// predicate, validity dates, confidence, number of sources and Goldstein
+// weight (from the vocabulary; none for a structural predicate); DOT shows
+// them for people (docs/export.md); the fact format has what a load needs.
+// Nodes are named `n<id>` after their internal id in every format, so two
+// exports of one store name a node alike.
 //
 // A whole store streams from one consistent view of it, in memory that
 // does not grow with the store: nodes first, then facts in key order, the
@@ -77,6 +78,11 @@ struct StoreExportOptions {
   // How many nodes at the ends of facts are kept decoded between batches;
   // the export's memory stays within a few MB of it whatever the store's size.
   size_t end_cache_nodes = 16384;
+  // A batch of facts waiting for their ends is flushed at this many facts
+  // (a label filter), or at this many bytes of fact-format text: bigger
+  // batches read the nodes in fewer, fuller passes.
+  size_t batch_facts = 1024;
+  size_t batch_template_bytes = 4 << 20;
 };
 
 // The whole store (or its filtered part) in `format`, into `sink`.

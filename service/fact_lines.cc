@@ -28,19 +28,6 @@ void WriteProps(JsonWriter& w, const storage::PropList& props) {
   w.EndObject();
 }
 
-// How a fact record names a node: by id when an entity record declared it
-// (those come first), else by label and name, which create it as the
-// original load did.
-void WriteRef(JsonWriter& w, const storage::Node& node) {
-  w.BeginObject();
-  if (node.declared) {
-    w.Key("id").String(node.external_id);
-  } else {
-    w.Key("label").String(node.label).Key("name").String(node.name);
-  }
-  w.EndObject();
-}
-
 }  // namespace
 
 std::string EntityLine(const storage::Node& entity) {
@@ -56,15 +43,25 @@ std::string EntityLine(const storage::Node& entity) {
   return w.str();
 }
 
-std::string FactLines(const storage::Fact& fact, const storage::Node& subject,
-                      const storage::Node& object) {
+std::string NodeRefJson(const storage::Node& node) {
+  JsonWriter w;
+  w.BeginObject();
+  if (node.declared) {
+    w.Key("id").String(node.external_id);
+  } else {
+    w.Key("label").String(node.label).Key("name").String(node.name);
+  }
+  w.EndObject();
+  return w.str();
+}
+
+std::string FactLinesTemplate(const storage::Fact& fact) {
   std::string lines;
+  const std::string_view hole("\0", 1);
   for (const storage::Source& s : fact.sources) {
     JsonWriter w;
-    w.BeginObject().Key("kind").String("fact").Key("subject");
-    WriteRef(w, subject);
-    w.Key("predicate").String(fact.predicate).Key("object");
-    WriteRef(w, object);
+    w.BeginObject().Key("kind").String("fact").Key("subject").Raw(hole);
+    w.Key("predicate").String(fact.predicate).Key("object").Raw(hole);
     if (fact.valid_from != storage::kOpenDay) {
       w.Key("valid_from").String(storage::FormatDay(fact.valid_from));
     }
@@ -80,6 +77,29 @@ std::string FactLines(const storage::Fact& fact, const storage::Node& subject,
     lines += w.str();
     lines += '\n';
   }
+  return lines;
+}
+
+void FillFactLines(std::string_view lines_template, std::string_view subject_ref,
+                   std::string_view object_ref, std::string* out) {
+  bool subject_next = true;
+  for (size_t at = 0; at < lines_template.size();) {
+    const size_t hole = lines_template.find('\0', at);
+    if (hole == std::string_view::npos) {
+      out->append(lines_template.substr(at));
+      break;
+    }
+    out->append(lines_template.substr(at, hole - at));
+    out->append(subject_next ? subject_ref : object_ref);
+    subject_next = !subject_next;
+    at = hole + 1;
+  }
+}
+
+std::string FactLines(const storage::Fact& fact, std::string_view subject_ref,
+                      std::string_view object_ref) {
+  std::string lines;
+  FillFactLines(FactLinesTemplate(fact), subject_ref, object_ref, &lines);
   return lines;
 }
 

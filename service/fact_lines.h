@@ -19,9 +19,22 @@ namespace dyad::service {
 // One entity record (no newline): id, label, name, aliases, props.
 std::string EntityLine(const storage::Node& entity);
 
+// How a fact record names `node`, as JSON: {"id": ...} when an entity
+// record declared it, else {"label": ..., "name": ...}, which creates it as
+// the original load did.
+std::string NodeRefJson(const storage::Node& node);
+
 // The fact records of `fact`, one per source in load order, each
-// newline-terminated; `subject` and `object` are the nodes at its ends.
-std::string FactLines(const storage::Fact& fact, const storage::Node& subject,
-                      const storage::Node& object);
+// newline-terminated; its ends named by their NodeRefJson.
+std::string FactLines(const storage::Fact& fact, std::string_view subject_ref,
+                      std::string_view object_ref);
+
+// FactLines in two steps, for a writer that learns the ends later: the
+// lines with a '\0' where each end goes (JSON text never holds a raw NUL),
+// then the ends put in. FillFactLines(FactLinesTemplate(f), s, o) appends
+// FactLines(f, s, o).
+std::string FactLinesTemplate(const storage::Fact& fact);
+void FillFactLines(std::string_view lines_template, std::string_view subject_ref,
+                   std::string_view object_ref, std::string* out);
 
 }  // namespace dyad::service

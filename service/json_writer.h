@@ -31,6 +31,8 @@ class JsonWriter {
   JsonWriter& Uint(uint64_t value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
+  // A value already written as JSON (by another JsonWriter), as it is.
+  JsonWriter& Raw(std::string_view json);
 
   const std::string& str() const { return out_; }
 

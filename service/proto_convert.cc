@@ -404,6 +404,11 @@ Result<ExportRequest> FromProto(const v1::ExportRequest& in) {
     r.b = in.dyad().b();
   }
   DYAD_ASSIGN_OR_RETURN(r.filters, FromProto(in.filters()));
+  if (r.scope == ExportRequest::Scope::kStore && r.filters.direction != storage::Direction::kBoth) {
+    return Status::InvalidArgument(
+        "filters.direction: a whole-store export has every fact once; a direction needs a "
+        "scope (around or dyad)");
+  }
   return r;
 }
 

@@ -346,42 +346,51 @@ Result<Fact> Store::GetFact(const FactKey& key) const {
 }
 
 Result<std::vector<std::optional<std::string>>> Store::MultiGet(
-    Column c, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot) const {
+    Column c, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot,
+    bool fill_cache) const {
   std::vector<size_t> order(keys.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
   std::vector<rocksdb::Slice> slices;
   slices.reserve(keys.size());
   for (size_t i : order) slices.emplace_back(keys[i]);
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
   std::optional<PinnedSnapshot> pinned;
   if (snapshot == nullptr) snapshot = pinned.emplace(db_.get()).snapshot;
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
-  if (!keys.empty()) {
-    db_->MultiGet(ro, cf(c), keys.size(), slices.data(), values.data(), statuses.data(),
-                  /*sorted_input=*/true);
-  }
+  ro.fill_cache = fill_cache;
+  // In slices of sorted keys: a value pins its block until copied out, and
+  // outside the block cache every block is a buffer of its own, so many
+  // keys at once would hold many blocks.
+  constexpr size_t kSlice = 256;
+  std::vector<rocksdb::PinnableSlice> values(std::min(keys.size(), kSlice));
+  std::vector<rocksdb::Status> statuses(values.size());
   std::vector<std::optional<std::string>> out(keys.size());
-  for (size_t j = 0; j < order.size(); ++j) {
-    if (statuses[j].IsNotFound()) continue;
-    DYAD_RETURN_IF_ERROR(FromRocks(statuses[j], fmt::format("reading {}", ColumnName(c))));
-    out[order[j]].emplace(values[j].data(), values[j].size());
+  for (size_t first = 0; first < keys.size(); first += kSlice) {
+    const size_t n = std::min(kSlice, keys.size() - first);
+    db_->MultiGet(ro, cf(c), n, slices.data() + first, values.data(), statuses.data(),
+                  /*sorted_input=*/true);
+    for (size_t j = 0; j < n; ++j) {
+      if (statuses[j].IsNotFound()) continue;
+      DYAD_RETURN_IF_ERROR(FromRocks(statuses[j], fmt::format("reading {}", ColumnName(c))));
+      out[order[first + j]].emplace(values[j].data(), values[j].size());
+    }
+    for (auto& v : values) v.Reset();
   }
   return out;
 }
 
 Result<std::vector<Node>> Store::GetNodes(const std::vector<NodeId>& ids) const {
-  return GetNodesAt(ids, nullptr);
+  return GetNodesAt(ids, nullptr, /*fill_cache=*/true);
 }
 
 Result<std::vector<Node>> Store::GetNodesAt(const std::vector<NodeId>& ids,
-                                            const rocksdb::Snapshot* snapshot) const {
+                                            const rocksdb::Snapshot* snapshot,
+                                            bool fill_cache) const {
   std::vector<std::string> keys;
   keys.reserve(ids.size());
   for (NodeId id : ids) keys.push_back(NodeKey(id));
-  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kNodes, keys, snapshot));
+  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kNodes, keys, snapshot, fill_cache));
   std::vector<Node> nodes;
   nodes.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -808,7 +817,7 @@ Status StoreView::ForEachFact(const std::function<Status(Fact&&)>& fn) const {
 }
 
 Result<std::vector<Node>> StoreView::GetNodes(const std::vector<NodeId>& ids) const {
-  return store_.GetNodesAt(ids, snapshot_);
+  return store_.GetNodesAt(ids, snapshot_, /*fill_cache=*/false);
 }
 
 Status Store::ForEachRaw(

@@ -176,10 +176,10 @@ class Store {
   // Values of `keys` in column `c` (empty optional: absent), in order.
   // `snapshot` (optional) pins the view; else MultiGet pins one of its own.
   Result<std::vector<std::optional<std::string>>> MultiGet(
-      Column c, const std::vector<std::string>& keys,
-      const rocksdb::Snapshot* snapshot = nullptr) const;
+      Column c, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot = nullptr,
+      bool fill_cache = true) const;
   Result<std::vector<Node>> GetNodesAt(const std::vector<NodeId>& ids,
-                                       const rocksdb::Snapshot* snapshot) const;
+                                       const rocksdb::Snapshot* snapshot, bool fill_cache) const;
 
   std::filesystem::path dir_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -216,7 +216,9 @@ class StoreView {
   // at the first failure `fn` returns, and return it.
   Status ForEachNode(const std::function<Status(const Node&)>& fn) const;
   Status ForEachFact(const std::function<Status(Fact&&)>& fn) const;
-  // Store::GetNodes, in this view.
+  // Store::GetNodes, in this view; what it reads stays out of the block
+  // cache too (a long read must not crowd the queries' blocks out, nor
+  // grow the process by the size of the store).
   Result<std::vector<Node>> GetNodes(const std::vector<NodeId>& ids) const;
 
  private:

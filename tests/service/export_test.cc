@@ -189,6 +189,7 @@ TEST_F(ExportTest, TheFactFormatLoadsBackIntoAnEqualStore) {
   ASSERT_OK(dyad::testing::LoadPath(*store_, dir_ / "dense.jsonl", &summary));
   StoreExportOptions small_cache;
   small_cache.end_cache_nodes = 64;
+  small_cache.batch_template_bytes = 4096;
   const Files exported = ExportWhole(ExportFormat::kJsonl, small_cache);
   EXPECT_EQ(exported, ExportWhole(ExportFormat::kJsonl));  // the cache changes nothing
   ASSERT_EQ(exported.size(), 1u);
@@ -556,7 +557,7 @@ TEST_F(ExportCliTest, BadRequestsGetTheirExitCodes) {
       {{"--to", "dot", "--depth", "2"}, 2, "--depth requires --around"},
       {{"--to", "dot", "--dyad", "Russia"}, 2, "--dyad"},
       {{"--to", "dot", "--dyad", "Russia", "Pakistan", "--around", "Kiani"}, 2, "excludes"},
-      {{"--to", "dot", "--direction", "out"}, 3, "direction"},
+      {{"--to", "dot", "--direction", "out"}, 3, "--direction: a whole-store export"},
       {{"--to", "dot", "--from", "2013-01-01", "--until", "2012-01-01"},
        3,
        "--until: must not be before --from"},

@@ -185,6 +185,11 @@ TEST_F(ServeProcessTest, TheCommandLineThroughTheServerPrintsTheEmbeddedBytes) {
       {"dyad", "Russia", "Pakistan"},
       {"dyad", "Russia", "Pakistan", "--by", "year"},
       {"neighbours", "Pakistan", "--from", "2013-01-01", "--to", "2012-01-01"},
+      {"export", "--to", "graphml"},
+      {"export", "--to", "dot", "--dyad", "Russia", "Pakistan"},
+      {"export", "--to", "cytoscape", "--around", "Kiani", "--depth", "2"},
+      {"export", "--to", "jsonl"},
+      {"export", "--to", "dot", "--around", "Atlantis"},
   };
   for (const auto& format : {"json", "table"}) {
     for (auto args : commands) {

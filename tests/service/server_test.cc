@@ -566,7 +566,7 @@ TEST_F(ServerTest, BadExportRequestsGetTheirCodes) {
   cases[3] = {"ambiguous", {}, grpc::StatusCode::FAILED_PRECONDITION, "Moscow"};
   cases[3].request.mutable_dyad()->set_a("Moscow");
   cases[3].request.mutable_dyad()->set_b("Pakistan");
-  cases[4] = {"direction", {}, grpc::StatusCode::INVALID_ARGUMENT, "direction"};
+  cases[4] = {"direction", {}, grpc::StatusCode::INVALID_ARGUMENT, "filters.direction"};
   cases[4].request.mutable_filters()->set_direction(v1::DIRECTION_OUT);
   for (const Case& c : cases) {
     Result<Exported> r = ExportThrough(*stub_, c.request);
