@@ -126,6 +126,10 @@ class Backend {
   // which limit, if any, cut it short; the output is a whole document in
   // either case.
   virtual Result<ExportSummary> Export(const ExportRequest& request, const ExportSink& sink) = 0;
+  // A consistent copy of the store in `dest` (a new directory, on the
+  // machine that holds the store), taken while it serves and loads
+  // (Store::Backup); the RocksDB sequence number the copy reflects.
+  virtual Result<uint64_t> Backup(const std::string& dest) = 0;
 
   // The nodes an Ambiguous status names, for cli.md's error JSON.
   virtual std::vector<storage::Node> CandidatesOf(const Status& status) = 0;

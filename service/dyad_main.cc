@@ -44,6 +44,7 @@
 #include "service/timeline_svg.h"
 #include "storage/dates.h"
 #include "storage/loader.h"
+#include "storage/store.h"
 
 namespace dyad::service {
 namespace {
@@ -468,6 +469,44 @@ int RunExport(const GlobalFlags& g, ExportRequest request, const ExportFlags& f,
   return kExitOk;
 }
 
+// `dyad backup DEST`: a consistent copy of the store, made by this process
+// (--db) or by the server that holds the store (--server; DEST is then a
+// path on the server's machine).
+int RunBackup(const GlobalFlags& g, const std::string& dest) {
+  Result<std::unique_ptr<Backend>> backend = OpenBackend(g, false);
+  if (!backend.ok()) return Fail(g, backend.status());
+  Result<uint64_t> sequence = (*backend)->Backup(dest);
+  if (!sequence.ok()) return Fail(g, sequence.status());
+  if (g.json()) {
+    JsonWriter w;
+    w.BeginObject().Key("backup").String(dest).Key("sequence").Uint(*sequence).EndObject();
+    std::cout << w.str() << "\n";
+  } else {
+    std::cout << fmt::format("backed up to {} (sequence {})\n", dest, *sequence);
+  }
+  return kExitOk;
+}
+
+// `dyad restore BACKUP --db DIR`: the backup copied into a new store
+// directory, checked to be a dyad store before it gets its name.
+int RunRestore(const GlobalFlags& g, const std::string& backup) {
+  if (!g.server.empty()) {
+    return Fail(g, Status::InvalidArgument(
+                       "--server: restore makes a local --db directory; restore the backup "
+                       "there, then serve it"));
+  }
+  Status s = storage::Store::Restore(backup, g.db);
+  if (!s.ok()) return Fail(g, s);
+  if (g.json()) {
+    JsonWriter w;
+    w.BeginObject().Key("restored").String(g.db).Key("from").String(backup).EndObject();
+    std::cout << w.str() << "\n";
+  } else {
+    std::cout << fmt::format("restored {} from {}\n", g.db, backup);
+  }
+  return kExitOk;
+}
+
 struct ServeFlags {
   std::string listen;
   std::string token, token_file;
@@ -728,6 +767,20 @@ int Main(int argc, char** argv) {
   export_filters.to_flag = "--until";
   export_filters.AddTo(export_cmd);
 
+  std::string backup_dest;
+  CLI::App* backup = app.add_subcommand(
+      "backup",
+      "A consistent copy of the store in a new directory, also while it serves and loads");
+  backup
+      ->add_option("dest", backup_dest,
+                   "The new directory (with --server: a path on the server's machine)")
+      ->required();
+
+  std::string restore_from;
+  CLI::App* restore =
+      app.add_subcommand("restore", "Copy a backup into the --db directory, which must not exist");
+  restore->add_option("backup", restore_from, "A directory `dyad backup` made")->required();
+
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve the --db store over gRPC (dyad.v1) until SIGTERM or SIGINT");
@@ -820,6 +873,8 @@ int Main(int argc, char** argv) {
     });
   }
   if (*stats) return RunStats(g);
+  if (*backup) return RunBackup(g, backup_dest);
+  if (*restore) return RunRestore(g, restore_from);
   if (*export_cmd) return RunExport(g, export_request, export_flags, export_filters);
   if (*serve) {
     serve_flags.token = g.token;

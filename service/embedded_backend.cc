@@ -403,6 +403,8 @@ Result<ExportSummary> EmbeddedBackend::Export(const ExportRequest& request,
   return summary;
 }
 
+Result<uint64_t> EmbeddedBackend::Backup(const std::string& dest) { return store_->Backup(dest); }
+
 std::vector<Node> EmbeddedBackend::CandidatesOf(const Status& status) {
   std::vector<Node> nodes;
   for (const auto& id : status.candidates()) {

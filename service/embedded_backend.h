@@ -51,6 +51,7 @@ class EmbeddedBackend final : public Backend {
   Result<DyadView> Dyad(const DyadRequest& request) override;
   Result<storage::Stats> Stats() override;
   Result<ExportSummary> Export(const ExportRequest& request, const ExportSink& sink) override;
+  Result<uint64_t> Backup(const std::string& dest) override;
   std::vector<storage::Node> CandidatesOf(const Status& status) override;
 
   // Declares or updates one entity through the loader (the same checks as

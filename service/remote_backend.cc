@@ -237,6 +237,17 @@ Result<ExportSummary> RemoteBackend::Export(const ExportRequest& request, const 
   return *summary;
 }
 
+Result<uint64_t> RemoteBackend::Backup(const std::string& dest) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, options_);
+  v1::BackupRequest request;
+  request.set_dest(dest);
+  v1::BackupResponse response;
+  grpc::Status status = stub_->stub->Backup(&ctx, request, &response);
+  if (!status.ok()) return Failure(status, options_, nullptr);
+  return response.sequence();
+}
+
 std::vector<storage::Node> RemoteBackend::CandidatesOf(const Status& status) {
   if (!status.IsAmbiguous()) return {};
   return last_candidates_;

@@ -273,6 +273,19 @@ class Server::Service final : public v1::DyadService::Service {
     });
   }
 
+  grpc::Status Backup(ServerContext* ctx, const v1::BackupRequest* request,
+                      v1::BackupResponse* response) override {
+    return Serve(ctx, "Backup", Access::kWrite, [&]() -> grpc::Status {
+      if (request->dest().empty()) {
+        return ToGrpcStatus(Status::InvalidArgument("dest: is required"));
+      }
+      Result<uint64_t> sequence = backend_.Backup(request->dest());
+      if (!sequence.ok()) return ToGrpcStatus(sequence.status());
+      response->set_sequence(*sequence);
+      return grpc::Status::OK;
+    });
+  }
+
   grpc::Status Stats(ServerContext* ctx, const v1::StatsRequest*,
                      v1::StatsResponse* response) override {
     return Serve(ctx, "Stats", Access::kRead, [&]() -> grpc::Status {

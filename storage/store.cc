@@ -6,10 +6,12 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -781,6 +783,62 @@ Stats Store::GetStats() const {
 
 std::unique_ptr<StoreView> Store::NewView() const {
   return std::unique_ptr<StoreView>(new StoreView(*this, db_->GetSnapshot()));
+}
+
+Result<uint64_t> Store::Backup(const fs::path& dest) const {
+  std::error_code ec;
+  if (fs::exists(dest, ec)) {
+    return Status::AlreadyExists(
+        fmt::format("{} exists; a backup goes into a new directory", dest.string()));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  DYAD_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "backing up"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  uint64_t sequence = 0;
+  // No flush: the log is copied instead, so a backup never writes into the
+  // store it copies (a query-only process may make one).
+  rocksdb::Status s =
+      checkpoint->CreateCheckpoint(dest.string(), std::numeric_limits<uint64_t>::max(), &sequence);
+  if (!s.ok()) {
+    return Status::IOError(fmt::format("cannot back up into {}: {}", dest.string(), s.ToString()));
+  }
+  return sequence;
+}
+
+Status Store::Restore(const fs::path& backup, const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    return Status::AlreadyExists(
+        fmt::format("{} exists; restore makes a new store directory", dir.string()));
+  }
+  if (!fs::is_directory(backup, ec)) {
+    return Status::FailedPrecondition(fmt::format("no backup at {}", backup.string()));
+  }
+  fs::path partial = dir;
+  partial += ".partial";
+  fs::remove_all(partial, ec);
+  fs::copy(backup, partial, fs::copy_options::recursive, ec);
+  if (ec) {
+    fs::remove_all(partial, ec);
+    return Status::IOError(
+        fmt::format("cannot copy {} into {}: {}", backup.string(), partial.string(), ec.message()));
+  }
+  fs::remove(partial / "LOCK", ec);  // the backup's, if it was ever opened
+  {
+    Result<std::unique_ptr<Store>> copy = Store::Open(partial, StoreOptions{});
+    if (!copy.ok()) {
+      fs::remove_all(partial, ec);
+      return Status::FromCode(copy.status().code(),
+                              fmt::format("{} is not a dyad store to restore: {}", backup.string(),
+                                          copy.status().message()));
+    }
+  }
+  fs::rename(partial, dir, ec);
+  if (ec) {
+    fs::remove_all(partial, ec);
+    return Status::IOError(fmt::format("cannot make {}: {}", dir.string(), ec.message()));
+  }
+  return Status::OK();
 }
 
 StoreView::~StoreView() { store_.db_->ReleaseSnapshot(snapshot_); }

@@ -134,6 +134,23 @@ class Store {
   // export) while loads go on: a chunk committed later is not in it.
   std::unique_ptr<StoreView> NewView() const;
 
+  // A copy of the store as it is now in `dest`, which must not exist, taken
+  // while queries and loads go on: a RocksDB checkpoint (hard links to the
+  // immutable table files where `dest` is on the same file system, copies
+  // elsewhere, and a copy of the write-ahead log, so that nothing is written
+  // into this store). A chunk committed meanwhile is in the copy whole or
+  // not at all. The copy is a store: open it, or Restore it. Returns the
+  // sequence number the copy reflects. AlreadyExists if `dest` exists,
+  // IOError if it cannot be written.
+  Result<uint64_t> Backup(const std::filesystem::path& dest) const;
+
+  // Copies the backup (or store) in `backup` into `dir`, which must not
+  // exist, leaving `backup` untouched; the copy is opened once to check it
+  // is a dyad store of this format version (FailedPrecondition otherwise,
+  // as Open says) and only then gets its name. AlreadyExists if `dir`
+  // exists; the backup must not be open in another process.
+  static Status Restore(const std::filesystem::path& backup, const std::filesystem::path& dir);
+
   // Calls `fn` for every key and value of every column family, in Column
   // order then key order (tests compare whole stores with it).
   Status ForEachRaw(

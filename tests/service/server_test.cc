@@ -677,6 +677,33 @@ TEST_F(ServerTest, TokenGuardsWritesAndLeavesReadsOpen) {
   EXPECT_EQ(summary.facts_unchanged, 34u);
 }
 
+TEST_F(ServerTest, BackupMakesAnEqualStoreWhileServingAndNeedsTheToken) {
+  ServerOptions options;
+  options.token = "s3cret-token";
+  Serve(options);
+  const std::string dest = (dir_ / "backup").string();
+  Result<uint64_t> refused = Remote().Backup(dest);
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_FALSE(std::filesystem::exists(dest));
+
+  RemoteBackend trusted = Remote("s3cret-token");
+  Result<uint64_t> sequence = trusted.Backup(dest);
+  ASSERT_TRUE(sequence.ok()) << sequence.status().ToString();
+  EXPECT_EQ(*sequence, served_->store().LatestSequence());
+  Result<uint64_t> again = trusted.Backup(dest);
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  Result<uint64_t> nowhere = trusted.Backup("");
+  EXPECT_EQ(nowhere.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(nowhere.status().message(), HasSubstr("dest"));
+
+  // The server still serves, and the backup is a store equal to it.
+  EXPECT_TRUE(trusted.Stats().ok());
+  Result<std::unique_ptr<storage::Store>> copy =
+      storage::Store::Open(dest, storage::StoreOptions{});
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_EQ(*(*copy)->DumpCanonical(), *served_->store().DumpCanonical());
+}
+
 TEST_F(ServerTest, TokenReadsGuardsEveryCall) {
   ServerOptions options;
   options.token = "s3cret-token";
