@@ -37,7 +37,11 @@ constexpr size_t kFlushBytes = 1 << 20;
 // ------------------------------------------------------------ attributes
 // What every format says of a node and an edge, as text.
 
-void AppendNumber(std::string& out, uint64_t value);
+void AppendNumber(std::string& out, uint64_t value) {
+  char text[24];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  out.append(text, end);
+}
 
 std::string NodeRefText(storage::NodeId id) {
   std::string text = "n";
@@ -49,19 +53,6 @@ std::string DayText(storage::DayCode day) {
   return day == storage::kOpenDay ? std::string() : storage::FormatDay(day);
 }
 
-// The shortest text that reads back as exactly `value`.
-std::string ExactText(double value) {
-  char text[32];
-  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
-  return std::string(text, ec == std::errc() ? end : text);
-}
-
-void AppendNumber(std::string& out, uint64_t value) {
-  char text[24];
-  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
-  out.append(text, end);
-}
-
 std::optional<double> GoldsteinOf(const graph::Vocabulary& vocabulary, std::string_view predicate) {
   const graph::PredicateInfo* info = vocabulary.Find(predicate);
   return info ? info->goldstein : std::nullopt;
@@ -69,7 +60,7 @@ std::optional<double> GoldsteinOf(const graph::Vocabulary& vocabulary, std::stri
 
 // GraphML has no missing value for a number; XML Schema's double has NaN.
 std::string GoldsteinText(std::optional<double> goldstein) {
-  return goldstein ? ExactText(*goldstein) : "NaN";
+  return goldstein ? FormatExactNumber(*goldstein) : "NaN";
 }
 
 // Aliases in one text field, `;` between them: neo4j-admin's default
@@ -235,7 +226,7 @@ const std::vector<NodeAttribute>& GraphmlNodeAttributes() {
 const std::vector<EdgeAttribute>& GraphmlEdgeAttributes() {
   static const std::vector<EdgeAttribute> attributes = {
       {"confidence", ValueType::kDouble,
-       [](const EdgeContext& e) { return ExactText(e.fact->confidence); }},
+       [](const EdgeContext& e) { return FormatExactNumber(e.fact->confidence); }},
       {"goldstein", ValueType::kDouble,
        [](const EdgeContext& e) { return GoldsteinText(e.goldstein); }},
       {"predicate", ValueType::kString,
@@ -700,11 +691,11 @@ class CsvWriter final : public StreamWriter {
     b += ',';
     b += DayText(fact.valid_to);
     b += ',';
-    b += ExactText(fact.confidence);
+    b += FormatExactNumber(fact.confidence);
     b += ',';
     b += std::to_string(fact.sources.size());
     b += ',';
-    if (context.goldstein) b += ExactText(*context.goldstein);
+    if (context.goldstein) b += FormatExactNumber(*context.goldstein);
     b += '\n';
     return out_.Written();
   }
@@ -905,6 +896,13 @@ bool PassesFactFilter(const storage::Fact& f, const StoreExportOptions& filter) 
 
 // ------------------------------------------------------------ subgraphs
 
+// The node `id` of a subgraph whose nodes are sorted by id; nullptr if absent.
+const storage::Node* FindNode(const Subgraph& subgraph, storage::NodeId id) {
+  auto it = std::lower_bound(subgraph.nodes.begin(), subgraph.nodes.end(), id,
+                             [](const storage::Node& n, storage::NodeId id) { return n.id < id; });
+  return it != subgraph.nodes.end() && it->id == id ? &*it : nullptr;
+}
+
 // Nodes by id and facts by subject (stable), the order a whole-store
 // export has, and the order Boost's adjacency_list writes edges in.
 Result<Subgraph> Canonical(const Subgraph& subgraph) {
@@ -918,18 +916,8 @@ Result<Subgraph> Canonical(const Subgraph& subgraph) {
   std::stable_sort(
       out.facts.begin(), out.facts.end(),
       [](const storage::Fact& a, const storage::Fact& b) { return a.subject < b.subject; });
-  auto known = [&](storage::NodeId id) {
-    return std::binary_search(
-        out.nodes.begin(), out.nodes.end(), id, [](const auto& x, const auto& y) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, storage::Node>) {
-            return x.id < y;
-          } else {
-            return x < y.id;
-          }
-        });
-  };
   for (const auto& f : out.facts) {
-    if (!known(f.subject) || !known(f.object)) {
+    if (FindNode(out, f.subject) == nullptr || FindNode(out, f.object) == nullptr) {
       return Status::InvalidArgument(
           fmt::format("subgraph: a {} fact between n{} and n{} has an end outside the subgraph",
                       f.predicate, f.subject, f.object));
@@ -939,8 +927,7 @@ Result<Subgraph> Canonical(const Subgraph& subgraph) {
 }
 
 const storage::Node& NodeById(const Subgraph& subgraph, storage::NodeId id) {
-  return *std::lower_bound(subgraph.nodes.begin(), subgraph.nodes.end(), id,
-                           [](const storage::Node& n, storage::NodeId id) { return n.id < id; });
+  return *FindNode(subgraph, id);
 }
 
 Result<ExportSummary> StreamSubgraph(const Subgraph& subgraph, ExportFormat format,

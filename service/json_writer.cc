@@ -16,6 +16,10 @@ std::string FormatNumber(double value) {
   return s;
 }
 
+std::string FormatExactNumber(double value) {
+  return std::isfinite(value) ? fmt::format("{}", value) : "null";
+}
+
 void JsonWriter::BeforeValue() {
   if (after_key_) {
     after_key_ = false;
@@ -111,7 +115,7 @@ JsonWriter& JsonWriter::Number(double value) {
 
 JsonWriter& JsonWriter::ExactNumber(double value) {
   BeforeValue();
-  out_ += std::isfinite(value) ? fmt::format("{}", value) : "null";
+  out_ += FormatExactNumber(value);
   return *this;
 }
 

@@ -46,5 +46,8 @@ class JsonWriter {
 
 // The text of a number as JsonWriter prints it.
 std::string FormatNumber(double value);
+// The text of ExactNumber: the shortest that reads back as exactly `value`;
+// "null" if not finite.
+std::string FormatExactNumber(double value);
 
 }  // namespace dyad::service

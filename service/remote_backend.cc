@@ -157,6 +157,15 @@ Result<std::vector<storage::Node>> RemoteBackend::Find(const std::string& name,
 
 namespace {
 
+// A failed call's Status; an ambiguous name's candidates go to *candidates.
+Status FailureNotingCandidates(const grpc::Status& status, const RemoteOptions& options,
+                               std::vector<storage::Node>* candidates) {
+  ErrorExtras extras;
+  Status s = Failure(status, options, &extras);
+  *candidates = std::move(extras.candidates);
+  return s;
+}
+
 // One unary query: request out, view back.
 template <class View, class Request, class Response, class Method>
 Result<View> Ask(const RemoteOptions& options, std::vector<storage::Node>* candidates,
@@ -165,12 +174,7 @@ Result<View> Ask(const RemoteOptions& options, std::vector<storage::Node>* candi
   Prepare(ctx, options);
   Response response;
   grpc::Status status = method(&ctx, request, &response);
-  if (!status.ok()) {
-    ErrorExtras extras;
-    Status s = Failure(status, options, &extras);
-    *candidates = std::move(extras.candidates);
-    return s;
-  }
+  if (!status.ok()) return FailureNotingCandidates(status, options, candidates);
   return FromProto(response);
 }
 
@@ -227,12 +231,7 @@ Result<ExportSummary> RemoteBackend::Export(const ExportRequest& request, const 
     return written;
   }
   grpc::Status status = reader->Finish();
-  if (!status.ok()) {
-    ErrorExtras extras;
-    Status s = Failure(status, options_, &extras);
-    last_candidates_ = std::move(extras.candidates);
-    return s;
-  }
+  if (!status.ok()) return FailureNotingCandidates(status, options_, &last_candidates_);
   if (!summary) return Status::Internal("the server ended the export without its summary");
   return *summary;
 }
