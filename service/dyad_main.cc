@@ -34,6 +34,7 @@
 
 #include "graph/query.h"
 #include "graph/vocabulary.h"
+#include "service/ack_log.h"
 #include "service/backend.h"
 #include "service/embedded_backend.h"
 #include "service/exit_codes.h"
@@ -230,7 +231,18 @@ class ProgressLine {
 };
 
 int RunLoad(const GlobalFlags& g, const std::vector<std::string>& files, bool skip_bad, bool sync,
-            size_t batch) {
+            size_t batch, const std::string& ack_log_path) {
+  if (!ack_log_path.empty() && !g.server.empty()) {
+    return Fail(g, Status::InvalidArgument(
+                       "--ack-log: a server's loader commits the chunks; give it to the server "
+                       "(dyad serve --ack-log FILE)"));
+  }
+  std::unique_ptr<AckLog> ack_log;
+  if (!ack_log_path.empty()) {
+    Result<std::unique_ptr<AckLog>> opened = AckLog::Open(ack_log_path);
+    if (!opened.ok()) return Fail(g, opened.status());
+    ack_log = std::move(*opened);
+  }
   std::vector<storage::LoadInput> inputs;
   struct Closer {
     std::vector<int> fds;
@@ -256,6 +268,9 @@ int RunLoad(const GlobalFlags& g, const std::vector<std::string>& files, bool sk
   options.skip_bad = skip_bad;
   options.sync = sync;
   options.batch_records = batch;
+  if (ack_log) {
+    options.on_commit = [&](const storage::ChunkCommitted& c) { return ack_log->Record(c); };
+  }
   storage::LoadSummary summary;
   Status s;
   {
@@ -507,6 +522,58 @@ int RunRestore(const GlobalFlags& g, const std::string& backup) {
   return kExitOk;
 }
 
+// `dyad check [--dump FILE]`: every promise of a committed chunk checked
+// over the whole store (storage::Store::Check), and optionally the store's
+// canonical text, which two stores with the same content share.
+int RunCheck(const GlobalFlags& g, const std::string& dump) {
+  if (!g.server.empty()) {
+    return Fail(g, Status::InvalidArgument(
+                       "--server: check reads a local --db store; stop the server, or check a "
+                       "backup of it (dyad backup --server)"));
+  }
+  storage::StoreOptions options;
+  options.query_only = true;
+  Result<std::unique_ptr<storage::Store>> store = storage::Store::Open(g.db, options);
+  if (!store.ok()) return Fail(g, store.status());
+  Result<storage::CheckReport> report = (*store)->Check();
+  if (!report.ok()) return Fail(g, report.status());
+  if (!dump.empty()) {
+    Result<std::string> text = (*store)->DumpCanonical();
+    if (!text.ok()) return Fail(g, text.status());
+    Status written = WriteSmallFile(dump, *text, "--dump");
+    if (!written.ok()) return Fail(g, written);
+  }
+  if (g.json()) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("ok")
+        .Bool(report->ok())
+        .Key("nodes")
+        .Uint(report->nodes)
+        .Key("facts")
+        .Uint(report->facts)
+        .Key("sources")
+        .Uint(report->sources)
+        .Key("problem_count")
+        .Uint(report->problem_count)
+        .Key("problems")
+        .BeginArray();
+    for (const auto& p : report->problems) w.String(p);
+    w.EndArray().EndObject();
+    std::cout << w.str() << "\n";
+  } else if (report->ok()) {
+    std::cout << fmt::format("{}: consistent; {} nodes, {} facts, {} sources\n", g.db,
+                             report->nodes, report->facts, report->sources);
+  } else {
+    for (const auto& p : report->problems) std::cout << "problem: " << p << "\n";
+  }
+  if (report->ok()) return kExitOk;
+  std::cerr << fmt::format("dyad: store {} is damaged: {} problem{}; the first: {}\n", g.db,
+                           report->problem_count, report->problem_count == 1 ? "" : "s",
+                           report->problems.front());
+  return kExitError;
+}
+
 struct ServeFlags {
   std::string listen;
   std::string token, token_file;
@@ -514,6 +581,7 @@ struct ServeFlags {
   std::string tls_cert, tls_key;
   double grace_seconds = 30;
   std::string log = "info";
+  std::string ack_log;
 };
 
 // One line on stderr, timestamped; calls log from many threads.
@@ -576,6 +644,13 @@ int RunServe(const GlobalFlags& g, const ServeFlags& f) {
     Result<std::string> pem = ReadSmallFile(f.tls_key, "--tls-key");
     if (!pem.ok()) return Fail(g, pem.status());
     options.tls_key_pem = *pem;
+  }
+  std::shared_ptr<AckLog> ack_log;
+  if (!f.ack_log.empty()) {
+    Result<std::unique_ptr<AckLog>> opened = AckLog::Open(f.ack_log);
+    if (!opened.ok()) return Fail(g, opened.status());
+    ack_log = std::move(*opened);
+    options.on_commit = [ack_log](const storage::ChunkCommitted& c) { return ack_log->Record(c); };
   }
   if (f.log != "off") options.log = LogLine;
   options.log_failures_only = f.log == "error";
@@ -669,6 +744,10 @@ int Main(int argc, char** argv) {
   load->add_option("--batch", batch, "Records per atomic chunk")
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}))
       ->capture_default_str();
+
+  std::string ack_log;
+  load->add_option("--ack-log", ack_log,
+                   "Append a line per committed chunk to FILE, on disk before the load goes on");
 
   std::string name, label;
   CLI::App* find = app.add_subcommand("find", "Find nodes by name or alias");
@@ -781,6 +860,12 @@ int Main(int argc, char** argv) {
       app.add_subcommand("restore", "Copy a backup into the --db directory, which must not exist");
   restore->add_option("backup", restore_from, "A directory `dyad backup` made")->required();
 
+  std::string check_dump;
+  CLI::App* check = app.add_subcommand(
+      "check", "Check the store's consistency: every fact with its nodes, index entries, sources");
+  check->add_option("--dump", check_dump,
+                    "Also write the store's canonical text to FILE, to compare stores");
+
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve the --db store over gRPC (dyad.v1) until SIGTERM or SIGINT");
@@ -802,6 +887,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--log", serve_flags.log, "Call log on stderr: info (every call), error, off")
       ->check(CLI::IsMember({"info", "error", "off"}))
       ->capture_default_str();
+  serve->add_option("--ack-log", serve_flags.ack_log,
+                    "Append a line per chunk a load commits to FILE, on disk before it goes on");
 
   try {
     app.parse(argc, argv);
@@ -827,7 +914,7 @@ int Main(int argc, char** argv) {
     Result<graph::Vocabulary> vocabulary = LoadVocabulary(g);
     if (!vocabulary.ok()) return Fail(g, vocabulary.status());
   }
-  if (*load) return RunLoad(g, files, skip_bad, sync, batch);
+  if (*load) return RunLoad(g, files, skip_bad, sync, batch, ack_log);
   if (*find) return RunFind(g, name, label);
   if (*facts) {
     return RunQuery(
@@ -875,6 +962,7 @@ int Main(int argc, char** argv) {
   if (*stats) return RunStats(g);
   if (*backup) return RunBackup(g, backup_dest);
   if (*restore) return RunRestore(g, restore_from);
+  if (*check) return RunCheck(g, check_dump);
   if (*export_cmd) return RunExport(g, export_request, export_flags, export_filters);
   if (*serve) {
     serve_flags.token = g.token;

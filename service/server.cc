@@ -152,6 +152,7 @@ class Server::Service final : public v1::DyadService::Service {
                             return feed->Read(i, buf, capacity);
                           }});
       }
+      options->on_commit = options_.on_commit;
       Status loaded;
       std::thread loader([&] {
         loaded = backend_.Load(inputs, *options, &summary);

@@ -50,6 +50,10 @@ struct ServerOptions {
   // Threads kept waiting for calls between them (gRPC's pollers); calls
   // beyond them get a thread made for the call. Default: 32
   int max_pollers = 32;
+  // Told of each chunk a LoadFacts call commits, on the loading thread
+  // (`dyad serve --ack-log`); an error it returns stops that load. Empty:
+  // nothing is told.
+  std::function<Status(const storage::ChunkCommitted&)> on_commit;
   // Receives one line per call; empty: no call log.
   std::function<void(std::string_view line)> log;
   // Log only the calls that failed.

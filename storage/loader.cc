@@ -241,6 +241,7 @@ class Loader::Impl {
   std::unique_ptr<Chunk> sealed_;
   std::future<Status> write_;
   LoadSummary* summary_ = nullptr;
+  uint64_t chunks_committed_ = 0;
   // Caches of committed state, valid for this load (the write lock is held).
   absl::flat_hash_map<std::string, NodeId> resolved_;
   absl::flat_hash_set<std::string> known_docs_;
@@ -642,6 +643,8 @@ Status Loader::Impl::WaitForWrite() {
   summary_->facts_unchanged += sealed_->unchanged;
   summary_->committed_lines += sealed_->records;
   sealed_.reset();
+  if (options_.on_commit)
+    return options_.on_commit({++chunks_committed_, summary_->committed_lines});
   return Status::OK();
 }
 

@@ -30,6 +30,12 @@ struct LoadProgress {
   double seconds = 0;
 };
 
+// A chunk that has landed in the store (loader.h's LoadOptions::on_commit).
+struct ChunkCommitted {
+  uint64_t chunk = 0;            // 1-based, in the order of the input
+  uint64_t committed_lines = 0;  // records in this and every earlier chunk
+};
+
 struct LoadOptions {
   // Records per chunk; a chunk is committed whole or not at all.
   // Default: 50000
@@ -45,6 +51,12 @@ struct LoadOptions {
   // instead of a WriteBatch (RocksDB's memtable path is the bottleneck of
   // big loads). Default: 20000
   size_t bulk_min_keys = 20000;
+  // Called on the loading thread once a chunk's write has landed (and,
+  // with `sync`, reached the disk), chunk after chunk; what it is told a
+  // crash of the process cannot undo. It may be told a moment late: the
+  // next chunk may have landed too when the process dies. An error it
+  // returns stops the load there (the chunk stays). Default: none
+  std::function<Status(const ChunkCommitted&)> on_commit;
   // Called every few thousand records from the loading thread.
   std::function<void(const LoadProgress&)> on_progress;
 };

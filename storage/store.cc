@@ -919,6 +919,206 @@ std::string DayText(DayCode d) { return d == kOpenDay ? "open" : FormatDay(d); }
 
 }  // namespace
 
+Result<CheckReport> Store::Check() const {
+  std::lock_guard write_lock(write_mu_);
+  PinnedSnapshot pinned(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = pinned.snapshot;
+  read.fill_cache = false;
+  read.readahead_size = 2 << 20;
+  CheckReport report;
+  auto problem = [&](std::string what) {
+    if (report.problems.size() < CheckReport::kListed) report.problems.push_back(std::move(what));
+    ++report.problem_count;
+  };
+  Counters meta;
+  std::vector<std::string> labels, predicates;
+  {
+    std::shared_lock lock(dict_mu_);
+    meta = counters_;
+    labels = labels_;
+    predicates = predicates_;
+  }
+  auto known = [](const std::vector<std::string>& dict, uint32_t id) {
+    return id > 0 && id < dict.size() && !dict[id].empty();
+  };
+  // Index look-ups go in batches: one MultiGet per few hundred keys.
+  constexpr size_t kBatch = 512;
+  struct Expected {
+    std::string key;
+    std::string value;  // empty: only presence is checked
+    std::string what;
+  };
+  std::vector<Expected> pending[kColumnCount];
+  auto flush = [&](Column c) -> Status {
+    auto& batch = pending[static_cast<int>(c)];
+    std::vector<std::string> keys;
+    keys.reserve(batch.size());
+    for (const auto& e : batch) keys.push_back(e.key);
+    DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(c, keys, pinned.snapshot, /*fill_cache=*/false));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!values[i]) {
+        problem(fmt::format("{}: no `{}` entry", batch[i].what, ColumnName(c)));
+      } else if (!batch[i].value.empty() && *values[i] != batch[i].value) {
+        problem(fmt::format("{}: its `{}` entry differs", batch[i].what, ColumnName(c)));
+      }
+    }
+    batch.clear();
+    return Status::OK();
+  };
+  auto expect = [&](Column c, std::string key, std::string value, std::string what) -> Status {
+    auto& batch = pending[static_cast<int>(c)];
+    batch.push_back({std::move(key), std::move(value), std::move(what)});
+    return batch.size() >= kBatch ? flush(c) : Status::OK();
+  };
+
+  // Nodes, and the index entries each one needs.
+  std::vector<LabelId> label_of(meta.next_node_id, 0);  // 0: no such node
+  std::unordered_map<LabelId, uint64_t> label_counts;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf(Column::kNodes)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) {
+      problem("a `nodes` key has a bad size");
+      continue;
+    }
+    const NodeId id = GetBE64(it->key().data());
+    dyad::v1::NodeRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      problem(fmt::format("node {} cannot be decoded", id));
+      continue;
+    }
+    ++report.nodes;
+    const std::string what = fmt::format("node {} ({})", id, rec.external_id());
+    if (id == 0 || id >= meta.next_node_id) {
+      problem(fmt::format("{}: id is not below next_node_id {}", what, meta.next_node_id));
+      continue;
+    }
+    if (!known(labels, rec.label_id())) {
+      problem(fmt::format("{}: unknown label id {}", what, rec.label_id()));
+      continue;
+    }
+    label_of[id] = rec.label_id();
+    ++label_counts[rec.label_id()];
+    DYAD_RETURN_IF_ERROR(expect(Column::kIds, rec.external_id(), EncodeU64(id), what));
+    std::vector<std::string_view> names{rec.name()};
+    names.insert(names.end(), rec.aliases().begin(), rec.aliases().end());
+    for (std::string_view name : names) {
+      Result<std::string> norm = NormalizeName(name);
+      if (!norm.ok()) {
+        problem(fmt::format("{}: name \"{}\": {}", what, name, norm.status().message()));
+        continue;
+      }
+      DYAD_RETURN_IF_ERROR(expect(Column::kNames, NameKey(rec.label_id(), *norm), EncodeU64(id),
+                                  fmt::format("{}: name \"{}\"", what, name)));
+    }
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning nodes"));
+  DYAD_RETURN_IF_ERROR(flush(Column::kIds));
+  DYAD_RETURN_IF_ERROR(flush(Column::kNames));
+  auto node_exists = [&](NodeId id) { return id < label_of.size() && label_of[id] != 0; };
+
+  // Index entries that name no node.
+  for (Column c : {Column::kNames, Column::kIds}) {
+    it.reset(db_->NewIterator(read, cf(c)));
+    uint64_t entries = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++entries;
+      std::string_view key(it->key().data(), it->key().size());
+      if (it->value().size() != 8 || (c == Column::kNames && key.size() <= 4)) {
+        problem(fmt::format("a `{}` entry has a bad size", ColumnName(c)));
+        continue;
+      }
+      const NodeId id = GetBE64(it->value().data());
+      if (!node_exists(id)) {
+        problem(fmt::format("`{}` entry \"{}\" names node {}, which does not exist", ColumnName(c),
+                            c == Column::kNames ? key.substr(4) : key, id));
+      } else if (c == Column::kNames && GetBE32(key.data()) != label_of[id]) {
+        problem(fmt::format("`names` entry \"{}\" is under another label than node {}",
+                            key.substr(4), id));
+      }
+    }
+    DYAD_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("scanning {}", ColumnName(c))));
+    if (c == Column::kIds && entries != report.nodes) {
+      problem(fmt::format("{} `ids` entries for {} nodes", entries, report.nodes));
+    }
+  }
+
+  // Facts, their mirrors in `in` and their documents.
+  std::unordered_map<PredicateId, uint64_t> predicate_counts;
+  it.reset(db_->NewIterator(read, cf(Column::kOut)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    EdgeKeyParts k;
+    if (!DecodeEdgeKey(key, &k)) {
+      problem("an `out` key has a bad size");
+      continue;
+    }
+    const std::string what =
+        fmt::format("fact {}-{}->{} from {}", k.from, k.predicate, k.to, DayText(k.valid_from));
+    Result<Fact> f = DecodeFact(key, std::string_view(it->value().data(), it->value().size()));
+    if (!f.ok()) {
+      problem(std::string(f.status().message()));
+      continue;
+    }
+    ++report.facts;
+    ++predicate_counts[k.predicate];
+    if (!known(predicates, k.predicate)) problem(fmt::format("{}: unknown predicate id", what));
+    if (!node_exists(k.from)) problem(fmt::format("{}: no subject node", what));
+    if (!node_exists(k.to)) problem(fmt::format("{}: no object node", what));
+    if (f->sources.empty()) problem(fmt::format("{}: no source", what));
+    for (const Source& source : f->sources) {
+      DYAD_RETURN_IF_ERROR(expect(Column::kDocs, source.doc, "",
+                                  fmt::format("{}: source \"{}\"", what, source.doc)));
+    }
+    EdgeSummary summary{f->valid_to, static_cast<float>(f->confidence),
+                        static_cast<uint32_t>(f->sources.size())};
+    DYAD_RETURN_IF_ERROR(expect(Column::kIn, EdgeKey(k.to, k.predicate, k.from, k.valid_from),
+                                EncodeEdgeSummary(summary), what));
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning out"));
+  DYAD_RETURN_IF_ERROR(flush(Column::kDocs));
+  DYAD_RETURN_IF_ERROR(flush(Column::kIn));
+  // Every fact has its `in` entry; as many entries as facts leaves none
+  // without its fact.
+  uint64_t in_entries = 0;
+  it.reset(db_->NewIterator(read, cf(Column::kIn)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++in_entries;
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning in"));
+  if (in_entries != report.facts) {
+    problem(fmt::format("{} `in` entries for {} facts", in_entries, report.facts));
+  }
+  it.reset(db_->NewIterator(read, cf(Column::kDocs)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    dyad::v1::DocRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      problem(fmt::format("document \"{}\" cannot be decoded", it->key().ToString()));
+    }
+    ++report.sources;
+  }
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "scanning docs"));
+
+  // The counters `stats` reads.
+  auto compare = [&](std::string_view what, uint64_t kept, uint64_t counted) {
+    if (kept != counted)
+      problem(fmt::format("meta says {} {}; the scan counts {}", kept, what, counted));
+  };
+  compare("nodes", meta.nodes, report.nodes);
+  compare("facts", meta.facts, report.facts);
+  compare("sources", meta.docs, report.sources);
+  auto compare_each = [&](std::string_view kind, const std::vector<std::string>& dict,
+                          const auto& kept, const auto& counted) {
+    for (uint32_t id = 1; id < dict.size(); ++id) {
+      auto k = kept.find(id);
+      auto c = counted.find(id);
+      compare(fmt::format("{} {}", kind, dict[id]), k == kept.end() ? 0 : k->second,
+              c == counted.end() ? 0 : c->second);
+    }
+  };
+  compare_each("with label", labels, meta.label_counts, label_counts);
+  compare_each("with predicate", predicates, meta.predicate_counts, predicate_counts);
+  return report;
+}
+
 Result<std::string> Store::DumpCanonical() const {
   std::map<NodeId, std::string> ext;
   std::vector<std::string> node_lines;

@@ -54,6 +54,18 @@ std::string_view ColumnName(Column c);
 
 class StoreView;
 
+// What Store::Check found: the store's size as the scan counted it, and
+// every broken promise (the first kListed of them spelled out).
+struct CheckReport {
+  static constexpr size_t kListed = 20;
+  uint64_t nodes = 0;
+  uint64_t facts = 0;
+  uint64_t sources = 0;  // distinct source documents
+  uint64_t problem_count = 0;
+  std::vector<std::string> problems;
+  bool ok() const { return problem_count == 0; }
+};
+
 class Store {
  public:
   // Opens the store in `dir`. FailedPrecondition if `dir` does not exist or
@@ -151,6 +163,19 @@ class Store {
   // exists; the backup must not be open in another process.
   static Status Restore(const std::filesystem::path& backup, const std::filesystem::path& dir);
 
+  // Reads the whole store at one moment and checks what every committed
+  // chunk promises: each node decodes, has a known label and a node id
+  // below next_node_id, and its external id, name and aliases are indexed
+  // to it; each `names` and `ids` entry names an existing node (of the
+  // entry's label); each fact decodes, has a known predicate, existing ends
+  // and at least one source whose document is recorded, and its mirror in
+  // `in` carries the same summary; no `in` entry lacks its fact; and the
+  // counters in `meta` equal what the scan counts. Waits for a running
+  // load to finish, and holds the next one off, so that the counters hold
+  // still. What is broken is in the report; an error means the scan
+  // itself failed.
+  Result<CheckReport> Check() const;
+
   // Calls `fn` for every key and value of every column family, in Column
   // order then key order (tests compare whole stores with it).
   Status ForEachRaw(
@@ -209,7 +234,7 @@ class Store {
   std::unordered_map<std::string, PredicateId> predicate_ids_;
   Counters counters_;
 
-  std::mutex write_mu_;  // one Loader at a time
+  mutable std::mutex write_mu_;  // one Loader (or Check) at a time
 
   void NotifyCommit(const CommittedChange& change) const;
   mutable std::mutex listeners_mu_;

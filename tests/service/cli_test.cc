@@ -534,6 +534,75 @@ TEST_F(CliTest, LoadOfAMissingFileIsAnIoError) {
   EXPECT_THAT(r.err, HasSubstr("no-such-file.jsonl"));
 }
 
+TEST_F(CliTest, LoadWithAnAckLogWritesALinePerCommittedChunk) {
+  TempDir dir;
+  const std::string ack = (dir / "ack.jsonl").string();
+  RunResult r = RunDyad({"load", "--db", (dir / "db").string(), SeedFacts().string(), "--batch",
+                         "20", "--ack-log", ack, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(ack),
+            "{\"chunk\":1,\"committed_lines\":20}\n"
+            "{\"chunk\":2,\"committed_lines\":40}\n"
+            "{\"chunk\":3,\"committed_lines\":53}\n");
+}
+
+TEST_F(CliTest, AnAckLogIsTheServersThroughAServer) {
+  RunResult r = RunDyad({"load", "--server", "127.0.0.1:1", SeedFacts().string(), "--ack-log",
+                         "ack.jsonl", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--ack-log: a server's loader commits the chunks"));
+  EXPECT_THAT(r.err, HasSubstr("dyad serve --ack-log FILE"));
+}
+
+TEST_F(CliTest, AnAckLogThatCannotBeWrittenLoadsNothing) {
+  TempDir dir;
+  RunResult r = RunDyad({"load", "--db", (dir / "db").string(), SeedFacts().string(), "--ack-log",
+                         (dir / "no" / "such" / "ack").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--ack-log: cannot write"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "db"));
+}
+
+// ---------------------------------------------------------------- check
+
+TEST_F(CliTest, CheckFindsTheSeedStoreConsistent) {
+  std::unique_ptr<Json> j = QueryJson({"check"});
+  dom::element root = j->root();
+  EXPECT_TRUE(bool(root["ok"].get_bool().value_unsafe()));
+  EXPECT_EQ(Int(root, "nodes"), 19);
+  EXPECT_EQ(Int(root, "facts"), 27);
+  EXPECT_EQ(Int(root, "sources"), 2);
+  EXPECT_EQ(Int(root, "problem_count"), 0);
+  EXPECT_TRUE(Arr(root, "problems").empty());
+}
+
+// The canonical dump says the same of two stores with the same content,
+// however they were loaded, and tells stores apart otherwise.
+TEST_F(CliTest, CheckDumpsEqualStoresEqually) {
+  TempDir dir;
+  const std::string db = (dir / "db").string();
+  ASSERT_EQ(RunDyad({"load", "--db", db, SeedFacts().string(), "--batch", "7"}).exit_code, 0);
+  ASSERT_EQ(Query({"check", "--dump", (dir / "a.txt").string()}).exit_code, 0);
+  ASSERT_EQ(RunDyad({"check", "--db", db, "--dump", (dir / "b.txt").string()}).exit_code, 0);
+  EXPECT_EQ(ReadFile(dir / "a.txt"), ReadFile(dir / "b.txt"));
+  EXPECT_THAT(ReadFile(dir / "a.txt"), HasSubstr("stats nodes=19 facts=27 sources=2"));
+  WriteFile(dir / "more.jsonl", R"({"kind":"entity","label":"Person","name":"Somebody New"})"
+                                "\n");
+  ASSERT_EQ(RunDyad({"load", "--db", db, (dir / "more.jsonl").string()}).exit_code, 0);
+  ASSERT_EQ(RunDyad({"check", "--db", db, "--dump", (dir / "b.txt").string()}).exit_code, 0);
+  EXPECT_NE(ReadFile(dir / "a.txt"), ReadFile(dir / "b.txt"));
+}
+
+TEST_F(CliTest, CheckWorksOnALocalStoreOnly) {
+  RunResult r = RunDyad({"check", "--server", "127.0.0.1:1", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("--server: check reads a local --db store"));
+  TempDir dir;
+  r = RunDyad({"check", "--db", (dir / "none").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no dyad store at"));
+}
+
 // ---------------------------------------------------------------- stats
 
 TEST_F(CliTest, StatsCountsTheSeeds) {

@@ -283,5 +283,21 @@ TEST_F(ServeProcessTest, ASecondSignalExitsAtOnceAndLeavesWholeChunks) {
   EXPECT_EQ(facts % kBatch, 0u) << facts;
 }
 
+// `serve --ack-log`: each chunk a load commits is written down, in order,
+// by the time the load's answer comes.
+TEST_F(ServeProcessTest, TheAckLogNamesEveryChunkTheServerCommitted) {
+  const std::filesystem::path ack = dir_ / "ack.jsonl";
+  ServeProcess server(dir_ / "db", dir_ / "log", {"--ack-log", ack.string()});
+  ASSERT_FALSE(server.address().empty()) << ReadFile(dir_ / "log");
+  WriteFile(dir_ / "facts.jsonl", Facts(0, 2500));
+  RunResult r = RunDyad({"load", "--server", server.address(), (dir_ / "facts.jsonl").string(),
+                         "--batch", "1000", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(ack),
+            "{\"chunk\":1,\"committed_lines\":1000}\n"
+            "{\"chunk\":2,\"committed_lines\":2000}\n"
+            "{\"chunk\":3,\"committed_lines\":2500}\n");
+}
+
 }  // namespace
 }  // namespace dyad::testing

@@ -269,5 +269,61 @@ TEST_F(LoaderTest, SyncLoadsAreDurableAndEqual) {
             DumpAfterLoading("plain", ReadFile(SeedFacts())));
 }
 
+// The loader tells of each chunk once it is in the store: the store at
+// that moment holds exactly the records the chunk's committed_lines counts.
+TEST_F(LoaderTest, EveryCommittedChunkIsToldInOrderAndIsInTheStore) {
+  const std::vector<std::string> seeds = Lines(ReadFile(SeedFacts()));
+  const std::string text = Join(seeds);
+  auto store = NewStore("told");
+  std::vector<storage::ChunkCommitted> told;
+  std::vector<uint64_t> facts_then;
+  LoadOptions options;
+  options.batch_records = 10;
+  options.on_commit = [&](const storage::ChunkCommitted& c) {
+    told.push_back(c);
+    facts_then.push_back(store->GetStats().facts);
+    return Status::OK();
+  };
+  LoadSummary summary;
+  ASSERT_OK(LoadText(*store, text, &summary, options));
+  ASSERT_EQ(told.size(), 6u);  // 53 records in chunks of 10
+  for (size_t i = 0; i < told.size(); ++i) {
+    EXPECT_EQ(told[i].chunk, i + 1);
+    EXPECT_EQ(told[i].committed_lines, std::min<uint64_t>(10 * (i + 1), 53));
+  }
+  // Each chunk's facts are in the store when it is told (compare with
+  // a load of just that prefix).
+  size_t records = 0;
+  std::string prefix;
+  for (size_t i = 0, chunk = 0; i < seeds.size() && chunk < told.size(); ++i) {
+    prefix += seeds[i] + "\n";
+    const std::string& l = seeds[i];
+    if (l.empty() || l[0] == '#') continue;
+    if (++records != told[chunk].committed_lines) continue;
+    auto alone = NewStore("prefix" + std::to_string(chunk));
+    LoadSummary s;
+    ASSERT_OK(LoadText(*alone, prefix, &s));
+    EXPECT_EQ(alone->GetStats().facts, facts_then[chunk]) << "chunk " << chunk + 1;
+    ++chunk;
+  }
+}
+
+TEST_F(LoaderTest, AFailureToTellAChunkStopsTheLoadWithTheChunkKept) {
+  auto store = NewStore("stopped");
+  LoadOptions options;
+  options.batch_records = 10;
+  options.on_commit = [&](const storage::ChunkCommitted& c) {
+    return c.chunk == 2 ? Status::IOError("the ack log is gone") : Status::OK();
+  };
+  LoadSummary summary;
+  Status s = LoadText(*store, ReadFile(SeedFacts()), &summary, options);
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("the ack log is gone"));
+  EXPECT_EQ(summary.committed_lines, 20u);
+  Result<storage::CheckReport> report = store->Check();
+  ASSERT_OK(report.status());
+  EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+}
+
 }  // namespace
 }  // namespace dyad::testing

@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 
 #include <cmath>
+#include <functional>
 
 #include "tests/test_util.h"
 
@@ -15,6 +16,31 @@ using storage::Fact;
 using storage::FactFilter;
 using storage::Node;
 using storage::NodeId;
+
+// Opens a closed store with plain RocksDB and lets `write` change it
+// behind dyad's back, the way a bug or a broken disk would.
+using Handles = std::function<rocksdb::ColumnFamilyHandle*(storage::Column)>;
+void WriteRaw(const std::filesystem::path& dir,
+              const std::function<void(rocksdb::DB*, const Handles&)>& write) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}}};
+  for (int i = 0; i < storage::kColumnCount; ++i) {
+    cfs.emplace_back(std::string(storage::ColumnName(static_cast<storage::Column>(i))),
+                     rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &db).ok());
+  write(db, [&](storage::Column c) { return handles[static_cast<int>(c) + 1]; });
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+// The first key of column `c`.
+std::string FirstKey(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, cf));
+  it->SeekToFirst();
+  return it->Valid() ? it->key().ToString() : std::string();
+}
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -203,23 +229,12 @@ TEST(StoreOpenTest, PlainRocksDbIsNotADyadStore) {
 TEST(StoreOpenTest, AnotherFormatVersionIsRefusedNamingBoth) {
   TempDir dir;
   OpenStore(dir / "store").reset();
-  {
-    // Rewrite the version the way a future dyad would.
-    rocksdb::DBOptions o;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}}};
-    for (int i = 0; i < storage::kColumnCount; ++i) {
-      cfs.emplace_back(std::string(storage::ColumnName(static_cast<storage::Column>(i))),
-                       rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, (dir / "store").string(), cfs, &handles, &db).ok());
+  // Rewrite the version the way a future dyad would.
+  WriteRaw(dir / "store", [](rocksdb::DB* db, const Handles& cf) {
     std::string v(8, '\0');
     v[7] = 2;
-    ASSERT_TRUE(db->Put({}, handles[1], "format_version", v).ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+    ASSERT_TRUE(db->Put({}, cf(storage::Column::kMeta), "format_version", v).ok());
+  });
   Result<std::unique_ptr<storage::Store>> s = storage::Store::Open(dir / "store", {});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
@@ -233,6 +248,82 @@ TEST(StoreOpenTest, SeedCopyEqualsSharedOriginals) {
   EXPECT_EQ(ReadFile(SeedFacts()), ReadFile(*shared / "data/seeds/facts.jsonl"));
   EXPECT_EQ(ReadFile(SourceDir() / "graph/predicates.tsv"),
             ReadFile(*shared / "spec/predicates.tsv"));
+}
+
+}  // namespace
+}  // namespace dyad::testing
+
+namespace dyad::testing {
+namespace {
+
+TEST_F(StoreTest, CheckFindsTheSeedStoreConsistent) {
+  Result<storage::CheckReport> report = store_->Check();
+  ASSERT_OK(report.status());
+  EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+  EXPECT_EQ(report->nodes, 19u);
+  EXPECT_EQ(report->facts, 27u);
+  EXPECT_EQ(report->sources, 2u);
+}
+
+// Each row damages a seed store one way; Check must name the damage.
+TEST(StoreCheckTest, NamesEachKindOfDamage) {
+  using storage::Column;
+  struct Damage {
+    std::string what;
+    std::function<void(rocksdb::DB*, const Handles&)> write;
+    std::string expected;
+  };
+  auto remove_first = [](Column c) {
+    return [c](rocksdb::DB* db, const Handles& cf) {
+      ASSERT_TRUE(db->Delete({}, cf(c), FirstKey(db, cf(c))).ok());
+    };
+  };
+  auto overwrite_first = [](Column c, std::string value) {
+    return [c, value](rocksdb::DB* db, const Handles& cf) {
+      ASSERT_TRUE(db->Put({}, cf(c), FirstKey(db, cf(c)), value).ok());
+    };
+  };
+  const std::vector<Damage> damages = {
+      {"a fact without its in entry", remove_first(Column::kIn), "no `in` entry"},
+      {"an in entry without its fact", remove_first(Column::kOut), "27 `in` entries for 26 facts"},
+      {"a fact without a node", remove_first(Column::kNodes), "no subject node"},
+      {"a name not indexed", remove_first(Column::kNames), "no `names` entry"},
+      {"an external id not indexed", remove_first(Column::kIds), "no `ids` entry"},
+      {"a source without its document", remove_first(Column::kDocs), "no `docs` entry"},
+      {"an in entry that disagrees", overwrite_first(Column::kIn, std::string(12, '\1')),
+       "its `in` entry differs"},
+      {"a fact that cannot be decoded", overwrite_first(Column::kOut, "\xff\xff\xff"),
+       "cannot be decoded"},
+      {"an index entry naming no node",
+       [](rocksdb::DB* db, const Handles& cf) {
+         std::string id(8, '\0');
+         id[7] = 99;
+         ASSERT_TRUE(db->Put({}, cf(Column::kIds), "Person:ghost", id).ok());
+       },
+       "names node 99, which does not exist"},
+      {"a counter that disagrees",
+       [](rocksdb::DB* db, const Handles& cf) {
+         ASSERT_TRUE(db->Put({}, cf(Column::kMeta), "count/facts", std::string(8, '\0')).ok());
+       },
+       "meta says 0 facts; the scan counts 27"},
+  };
+  for (const Damage& d : damages) {
+    SCOPED_TRACE(d.what);
+    TempDir dir;
+    {
+      std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+      storage::LoadSummary summary;
+      ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
+    }
+    WriteRaw(dir / "store", d.write);
+    std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+    ASSERT_NE(store, nullptr);
+    Result<storage::CheckReport> report = store->Check();
+    ASSERT_OK(report.status());
+    EXPECT_FALSE(report->ok());
+    EXPECT_GE(report->problem_count, report->problems.size());
+    EXPECT_THAT(report->problems, ::testing::Contains(::testing::HasSubstr(d.expected)));
+  }
 }
 
 }  // namespace
