@@ -347,14 +347,14 @@ class ExportFiles {
   explicit ExportFiles(std::filesystem::path out) : out_(std::move(out)) {}
   ~ExportFiles() {
     for (auto& [name, file] : files_) {
-      std::fclose(file.stream);
+      if (file.stream != nullptr) std::fclose(file.stream);  // null: Commit closed it
       // Still there only if not committed.
       if (file.partial != file.final_path) std::filesystem::remove(file.partial);
     }
   }
 
   Status Write(std::string_view name, std::string_view data) {
-    if (out_.empty()) return Put(stdout, "standard output", data);
+    if (out_.empty()) return Put(stdout, "", "standard output", data);
     auto it = files_.find(std::string(name));
     if (it == files_.end()) {
       const std::filesystem::path final_path = name.empty() ? out_ : out_ / name;
@@ -371,7 +371,7 @@ class ExportFiles {
       }
       it = files_.emplace(std::string(name), std::move(file)).first;
     }
-    return Put(it->second.stream, it->second.partial.string(), data);
+    return Put(it->second.stream, "--out: ", it->second.partial.string(), data);
   }
 
   // Every file under its own name; false files were never written (an
@@ -405,9 +405,11 @@ class ExportFiles {
     std::filesystem::path final_path, partial;
     std::FILE* stream;
   };
-  static Status Put(std::FILE* stream, const std::string& name, std::string_view data) {
+  static Status Put(std::FILE* stream, std::string_view flag, const std::string& name,
+                    std::string_view data) {
     if (std::fwrite(data.data(), 1, data.size(), stream) != data.size()) {
-      return Status::IOError(fmt::format("cannot write {}: {}", name, std::strerror(errno)));
+      return Status::IOError(
+          fmt::format("{}cannot write {}: {}", flag, name, std::strerror(errno)));
     }
     return Status::OK();
   }

@@ -436,6 +436,9 @@ Result<std::unique_ptr<Server>> Server::Start(EmbeddedBackend& backend,
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.SetMaxSendMessageSize(options.max_send_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  // gRPC sets SO_REUSEPORT by default: a second server on a port taken
+  // would share it (and its calls) instead of failing to listen.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // gRPC's synchronous server keeps only its pollers' threads; one made for
   // a burst of calls exits after its call, and thread churn cost more than
   // a small query. Keep enough pollers for the clients a server has.

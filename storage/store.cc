@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -7,9 +8,16 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <future>
 #include <limits>
 #include <map>
@@ -109,6 +117,126 @@ bool IsEmptyDir(const fs::path& dir) {
   return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
 }
 
+// Creating a store writes many files (RocksDB makes its column families
+// one by one, then dyad writes the format version), and a process killed
+// halfway would leave a directory that is neither empty nor a dyad store.
+// So a creation starts by putting this marker into the empty directory and
+// ends by removing it: a directory with the marker holds only an
+// interrupted creation, which the next load clears and starts again.
+constexpr std::string_view kCreatingMarker = ".dyad-creating";
+
+// Makes `path`'s entry in `dir` durable.
+Status SyncDirectory(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    Status s =
+        Status::IOError(fmt::format("cannot sync {}: {}", dir.string(), std::strerror(errno)));
+    if (fd >= 0) ::close(fd);
+    return s;
+  }
+  ::close(fd);
+  return Status::OK();
+}
+
+Status MarkCreating(const fs::path& dir) {
+  int fd = ::open((dir / kCreatingMarker).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IOError(
+        fmt::format("cannot create a store in {}: {}", dir.string(), std::strerror(errno)));
+  }
+  ::close(fd);
+  return SyncDirectory(dir);
+}
+
+Status UnmarkCreating(const fs::path& dir) {
+  if (::unlink((dir / kCreatingMarker).c_str()) != 0) {
+    return Status::IOError(fmt::format("cannot finish creating the store in {}: {}", dir.string(),
+                                       std::strerror(errno)));
+  }
+  return SyncDirectory(dir);
+}
+
+bool OnReadOnlyFileSystem(const fs::path& dir) {
+  struct statvfs st = {};
+  return ::statvfs(dir.c_str(), &st) == 0 && (st.f_flag & ST_RDONLY) != 0;
+}
+
+// True when another process holds the store's LOCK (RocksDB's fcntl lock
+// on DIR/LOCK). Only asked, not taken, so nothing in `dir` is touched: a
+// second process must not rotate the first one's info log.
+bool LockedByAnotherProcess(const fs::path& dir) {
+  int fd = ::open((dir / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock probe = {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool locked = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);
+  return locked;
+}
+
+Status InUse(const fs::path& dir, std::string_view why) {
+  return Status::Busy(fmt::format("store {} is in use by another process ({})", dir.string(), why));
+}
+
+// RocksDB's info log (DIR/LOG), written with plain appends whose failures
+// are ignored: on a full disk the log loses lines, never the process.
+// RocksDB's own logger (as Debian 12's librocksdb builds it) fails an
+// assertion when it is written to after a failed write, and a load that
+// filled the disk died of SIGABRT instead of reporting the error.
+class InfoLog : public rocksdb::Logger {
+ public:
+  // `fd` < 0: a log that writes nothing (a read-only store).
+  InfoLog(int fd, rocksdb::InfoLogLevel level) : rocksdb::Logger(level), fd_(fd) {}
+  ~InfoLog() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  InfoLog(const InfoLog&) = delete;
+  InfoLog& operator=(const InfoLog&) = delete;
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[8192];
+    timeval now = {};
+    ::gettimeofday(&now, nullptr);
+    std::tm t = {};
+    ::localtime_r(&now.tv_sec, &t);
+    int head =
+        std::snprintf(line, sizeof(line), "%04d/%02d/%02d-%02d:%02d:%02d.%06ld %ld ",
+                      t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                      static_cast<long>(now.tv_usec), static_cast<long>(::gettid()));
+    size_t len = head > 0 ? static_cast<size_t>(head) : 0;
+    va_list copy;
+    va_copy(copy, ap);
+    int body = std::vsnprintf(line + len, sizeof(line) - len, format, copy);
+    va_end(copy);
+    if (body > 0) len = std::min(len + static_cast<size_t>(body), sizeof(line) - 1);
+    if (len == 0 || line[len - 1] != '\n') line[len++] = '\n';
+    const ssize_t written = ::write(fd_, line, len);
+    (void)written;  // a log line that cannot be written is lost, nothing else
+  }
+
+ private:
+  int fd_;
+};
+
+// A fresh DIR/LOG; the previous one is kept as LOG.old.<microseconds>, as
+// RocksDB's own logger does (RocksDB deletes the old ones beyond
+// keep_log_file_num).
+std::shared_ptr<rocksdb::Logger> OpenInfoLog(const fs::path& dir, rocksdb::InfoLogLevel level) {
+  const fs::path log = dir / "LOG";
+  std::error_code ec;
+  if (fs::exists(log, ec)) {
+    timeval now = {};
+    ::gettimeofday(&now, nullptr);
+    const long long micros = static_cast<long long>(now.tv_sec) * 1000000 + now.tv_usec;
+    fs::rename(log, dir / fmt::format("LOG.old.{}", micros), ec);
+  }
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  return std::make_shared<InfoLog>(fd, level);
+}
+
 Node ToNode(NodeId id, const dyad::v1::NodeRecord& rec, std::string label) {
   Node n;
   n.id = id;
@@ -145,6 +273,23 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
     fresh = true;
   } else if (!fs::is_directory(dir, ec)) {
     return Status::FailedPrecondition(fmt::format("{} is not a directory", dir.string()));
+  } else if (fs::exists(dir / kCreatingMarker, ec)) {
+    // A creation that did not finish: it holds no data (the marker goes
+    // before Open returns, so before any load), only what it made.
+    if (LockedByAnotherProcess(dir)) {
+      return InUse(dir, "another process is creating it");
+    }
+    if (!options.create_if_missing) {
+      return Status::FailedPrecondition(
+          fmt::format("no dyad store at {} (its creation was interrupted; load facts to create it)",
+                      dir.string()));
+    }
+    for (const auto& entry : fs::directory_iterator(dir, ec)) fs::remove_all(entry.path(), ec);
+    if (ec) {
+      return Status::IOError(fmt::format("cannot clear the interrupted creation in {}: {}",
+                                         dir.string(), ec.message()));
+    }
+    fresh = true;
   } else if (IsEmptyDir(dir)) {
     if (!options.create_if_missing) {
       return Status::FailedPrecondition(
@@ -183,7 +328,38 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   store->dir_ = dir;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
+  if (!fresh && LockedByAnotherProcess(dir)) {
+    return InUse(dir, fmt::format("{} is locked", (dir / "LOCK").string()));
+  }
+  // A store on a read-only file system (a read-only mount, a backup on
+  // read-only media) can only be read: queries open it read-only, without
+  // its lock (no process can write there), and anything that writes is
+  // refused before RocksDB meets the file system.
+  const bool read_only = OnReadOnlyFileSystem(dir);
+  if (read_only && fresh) {
+    return Status::IOError(
+        fmt::format("cannot create a store in {}: it is on a read-only file system", dir.string()));
+  }
+  if (read_only && !options.query_only) {
+    return Status::IOError(fmt::format(
+        "store {} is on a read-only file system; only queries can open it there (read-only)",
+        dir.string()));
+  }
+  if (fresh) DYAD_RETURN_IF_ERROR(MarkCreating(dir));
+  rocksdb::Status s;
+  if (read_only) {
+    db_options.info_log = std::make_shared<InfoLog>(-1, db_options.info_log_level);
+    s = rocksdb::DB::OpenForReadOnly(db_options, dir.string(), descriptors, &handles, &raw);
+  } else {
+    db_options.info_log = OpenInfoLog(dir, db_options.info_log_level);
+    s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
+    // A query on a full disk: RocksDB's open writes (it flushes the log
+    // into a table and starts a new manifest), reading needs none of that.
+    if (s.IsNoSpace() && options.query_only) {
+      handles.clear();
+      s = rocksdb::DB::OpenForReadOnly(db_options, dir.string(), descriptors, &handles, &raw);
+    }
+  }
   if (!s.ok()) {
     // RocksDB takes the LOCK before it reads the column families, so a
     // store that another process is still creating reports "in use" too.
@@ -191,9 +367,11 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
       return Status::FailedPrecondition(fmt::format(
           "{} is a RocksDB database but not a dyad store ({})", dir.string(), s.ToString()));
     }
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return Status::Busy(
-          fmt::format("store {} is in use by another process ({})", dir.string(), s.ToString()));
+    // RocksDB's words for a LOCK another process holds, or this one.
+    const std::string what = s.ToString();
+    if (s.IsIOError() && (what.find("While lock file") != std::string::npos ||
+                          what.find("lock hold by current process") != std::string::npos)) {
+      return InUse(dir, what);
     }
     return FromRocks(s, fmt::format("opening {}", dir.string()));
   }
@@ -208,6 +386,7 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
     s = store->db_->Put(wo, store->cf(Column::kMeta), std::string(kMetaFormatVersion),
                         EncodeU64(kFormatVersion));
     if (!s.ok()) return FromRocks(s, "writing the format version");
+    DYAD_RETURN_IF_ERROR(UnmarkCreating(dir));
   }
   DYAD_RETURN_IF_ERROR(store->LoadMeta());
   return store;
@@ -814,6 +993,10 @@ Status Store::Restore(const fs::path& backup, const fs::path& dir) {
   if (!fs::is_directory(backup, ec)) {
     return Status::FailedPrecondition(fmt::format("no backup at {}", backup.string()));
   }
+  // A store that a process has open changes under the copy.
+  if (LockedByAnotherProcess(backup)) {
+    return InUse(backup, "restore copies a closed store; back up an open one with dyad backup");
+  }
   fs::path partial = dir;
   partial += ".partial";
   fs::remove_all(partial, ec);
@@ -849,6 +1032,7 @@ Status StoreView::ForEachNode(const std::function<Status(const Node&)>& fn) cons
   read.fill_cache = false;  // one pass over everything; keep the cache for queries
   std::unique_ptr<rocksdb::Iterator> it(store_.db_->NewIterator(read, store_.cf(Column::kNodes)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Status::Corruption("a nodes key has a bad size");
     NodeId id = GetBE64(it->key().data());
     dyad::v1::NodeRecord rec;
     if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -1125,6 +1309,7 @@ Result<std::string> Store::DumpCanonical() const {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kNodes)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Status::Corruption("a nodes key has a bad size");
     NodeId id = GetBE64(it->key().data());
     dyad::v1::NodeRecord rec;
     if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -1180,6 +1365,9 @@ Result<std::string> Store::DumpCanonical() const {
   std::vector<std::string> name_lines;
   it.reset(db_->NewIterator(rocksdb::ReadOptions(), cf(Column::kNames)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() < 4 || it->value().size() != 8) {
+      return Status::Corruption("a names entry has a bad size");
+    }
     name_lines.push_back(fmt::format("name {}:{} -> {}", LabelName(GetBE32(it->key().data())),
                                      std::string_view(it->key().data() + 4, it->key().size() - 4),
                                      ext[GetBE64(it->value().data())]));

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace dyad::testing {
 
@@ -123,6 +125,57 @@ RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_t
   std::vector<std::string> argv = {DYAD_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, stdin_text);
+}
+
+ServeProcess::ServeProcess(const fs::path& db, const fs::path& log,
+                           std::vector<std::string> extra) {
+  std::vector<std::string> args = {DYAD_BINARY, "--db",        db.string(), "serve",
+                                   "--listen",  "127.0.0.1:0", "--format",  "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return;
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string line;
+  char c;
+  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(out[0]);
+  const std::string key = "\"listening\":\"";
+  if (size_t at = line.find(key); at != std::string::npos) {
+    address_ = line.substr(at + key.size(), line.find('"', at + key.size()) - at - key.size());
+  }
+}
+
+ServeProcess::~ServeProcess() {
+  if (pid_ > 0 && !exited_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void ServeProcess::Signal(int sig) { ::kill(pid_, sig); }
+
+int ServeProcess::Wait(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
 }
 
 std::string DenseGraph(int nodes, int degree, uint32_t seed) {

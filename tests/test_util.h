@@ -5,7 +5,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -68,6 +70,30 @@ struct RunResult {
 RunResult RunDyad(const std::vector<std::string>& args, std::string_view stdin_text = {});
 // Runs any program: argv[0] (found on PATH) with the rest as arguments.
 RunResult RunCommand(const std::vector<std::string>& argv, std::string_view stdin_text = {});
+
+// A `dyad --db DB serve --listen 127.0.0.1:0 --format json EXTRA...` child
+// process. Its stdout's first line says where it listens (address(), empty
+// if it never did); its stderr (the call log) goes to `log`. Killed, if
+// still running, when destroyed.
+class ServeProcess {
+ public:
+  ServeProcess(const std::filesystem::path& db, const std::filesystem::path& log,
+               std::vector<std::string> extra = {});
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  const std::string& address() const { return address_; }
+  void Signal(int sig);
+  // The exit status (WEXITSTATUS, or 128 + signal), or -1 if it is still
+  // running after `timeout`.
+  int Wait(std::chrono::milliseconds timeout);
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string address_;
+};
 
 // `nodes` Person nodes that only facts create, each the subject of
 // `degree` MET facts to random others (fixed seed), over 97 documents.

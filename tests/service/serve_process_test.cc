@@ -29,67 +29,6 @@ namespace {
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 
-// A `dyad serve` child process. Its stdout's first line says where it
-// listens; its stderr (the call log) goes to a file.
-class ServeProcess {
- public:
-  ServeProcess(const std::filesystem::path& db, const std::filesystem::path& log,
-               std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {DYAD_BINARY, "--db",        db.string(), "serve",
-                                     "--listen",  "127.0.0.1:0", "--format",  "json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(err, STDERR_FILENO);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    const std::string key = "\"listening\":\"";
-    if (size_t at = line.find(key); at != std::string::npos) {
-      address_ = line.substr(at + key.size(), line.find('"', at + key.size()) - at - key.size());
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::string& address() const { return address_; }
-  void Signal(int sig) { ::kill(pid_, sig); }
-  // The exit status (WEXITSTATUS, or 128 + signal), or -1 if it is still
-  // running after `timeout`.
-  int Wait(milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string address_;
-};
-
 std::string Facts(int first, int count) {
   std::string text;
   for (int i = first; i < first + count; ++i) {

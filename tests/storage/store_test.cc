@@ -242,6 +242,58 @@ TEST(StoreOpenTest, AnotherFormatVersionIsRefusedNamingBoth) {
   EXPECT_THAT(s.status().message(), ::testing::HasSubstr("version 1"));
 }
 
+// A process killed while it created a store leaves the creation marker and
+// part of a RocksDB database: queries say so, and the next load clears it
+// and creates the store anew.
+TEST(StoreOpenTest, AnInterruptedCreationIsClearedByTheNextLoad) {
+  TempDir dir;
+  const std::filesystem::path store_dir = dir / "store";
+  {
+    // What a kill between two column families leaves.
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, store_dir.string(), &db).ok());
+    rocksdb::ColumnFamilyHandle* meta = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily({}, "meta", &meta).ok());
+    db->DestroyColumnFamilyHandle(meta);
+    delete db;
+    WriteFile(store_dir / ".dyad-creating", "");
+  }
+  Result<std::unique_ptr<storage::Store>> query = storage::Store::Open(store_dir, {});
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(query.status().message(), ::testing::HasSubstr("creation was interrupted"));
+
+  std::unique_ptr<storage::Store> store = OpenStore(store_dir);
+  ASSERT_NE(store, nullptr);
+  storage::LoadSummary summary;
+  ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
+  EXPECT_EQ(store->GetStats().facts, 27u);
+  EXPECT_FALSE(std::filesystem::exists(store_dir / ".dyad-creating"));
+  store.reset();
+  Result<std::unique_ptr<storage::Store>> reopened = storage::Store::Open(store_dir, {});
+  ASSERT_OK(reopened.status());
+  EXPECT_EQ((*reopened)->GetStats().facts, 27u);
+}
+
+// Without the marker, the same half database is not dyad's to touch.
+TEST(StoreOpenTest, AHalfDatabaseWithoutTheMarkerIsRefused) {
+  TempDir dir;
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, (dir / "store").string(), &db).ok());
+    delete db;
+  }
+  storage::StoreOptions create;
+  create.create_if_missing = true;
+  Result<std::unique_ptr<storage::Store>> s = storage::Store::Open(dir / "store", create);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.status().message(), ::testing::HasSubstr("not a dyad store"));
+}
+
 TEST(StoreOpenTest, SeedCopyEqualsSharedOriginals) {
   std::optional<std::filesystem::path> shared = SharedDir();
   if (!shared) GTEST_SKIP() << "../shared is not here (a user's clone); nothing to compare";
@@ -323,6 +375,35 @@ TEST(StoreCheckTest, NamesEachKindOfDamage) {
     EXPECT_FALSE(report->ok());
     EXPECT_GE(report->problem_count, report->problems.size());
     EXPECT_THAT(report->problems, ::testing::Contains(::testing::HasSubstr(d.expected)));
+  }
+}
+
+// Found by fuzz_store_records (tests/fuzz/corpus/fuzz_store_records/crash-*-key):
+// a `names` key shorter than its label id, or a `nodes` key that is not 8
+// bytes, was read past its end by the canonical dump and a view's node scan
+// (a name of 2^64 - 2 bytes, a node id from beyond the key).
+TEST(StoreDamageTest, ShortKeysAreCorruptionNotReadsPastTheirEnd) {
+  using storage::Column;
+  const std::vector<std::pair<Column, std::string>> damages = {
+      {Column::kNames, std::string("\0\1", 2)}, {Column::kNodes, std::string("\1")}};
+  for (const auto& [column, key] : damages) {
+    SCOPED_TRACE(storage::ColumnName(column));
+    TempDir dir;
+    {
+      std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+      storage::LoadSummary summary;
+      ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
+    }
+    WriteRaw(dir / "store", [&](rocksdb::DB* db, const Handles& cf) {
+      ASSERT_TRUE(db->Put({}, cf(column), key, std::string(8, '\0')).ok());
+    });
+    std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+    ASSERT_NE(store, nullptr);
+    Result<std::string> dump = store->DumpCanonical();
+    EXPECT_EQ(dump.status().code(), StatusCode::kCorruption) << dump.status().ToString();
+    Status scan = store->NewView()->ForEachNode([](const Node&) { return Status::OK(); });
+    EXPECT_EQ(scan.code(), column == Column::kNodes ? StatusCode::kCorruption : StatusCode::kOk)
+        << scan.ToString();
   }
 }
 
