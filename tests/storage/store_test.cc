@@ -407,5 +407,22 @@ TEST(StoreDamageTest, ShortKeysAreCorruptionNotReadsPastTheirEnd) {
   }
 }
 
+// What a user of `dyad check` sees of a damaged store.
+TEST(StoreCheckTest, TheCommandLineSaysTheStoreIsDamaged) {
+  TempDir dir;
+  const std::string db = (dir / "store").string();
+  ASSERT_EQ(RunDyad({"load", "--db", db, SeedFacts().string()}).exit_code, 0);
+  WriteRaw(dir / "store", [](rocksdb::DB* db, const Handles& cf) {
+    ASSERT_TRUE(
+        db->Delete({}, cf(storage::Column::kIn), FirstKey(db, cf(storage::Column::kIn))).ok());
+  });
+  RunResult r = RunDyad({"check", "--db", db, "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ::testing::HasSubstr(R"("ok":false)"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr(R"("problem_count":2)"));  // the fact, the count
+  EXPECT_THAT(r.out, ::testing::HasSubstr("no `in` entry"));
+  EXPECT_THAT(r.err, ::testing::HasSubstr("is damaged: 2 problems; the first: fact "));
+}
+
 }  // namespace
 }  // namespace dyad::testing
