@@ -16,9 +16,10 @@
 #           they are copied first, so that a rebuild during the run cannot mix two builds
 #
 # Exit 1 when a call failed (no error is expected: 4 loaders stay below the
-# server's 8 loads) or the server did not stop cleanly on SIGTERM; RSS growth
-# after the warm-up is reported, and fails the run when it exceeds 20% in a
-# run of at least 5 minutes.
+# server's 8 loads) or the server did not stop cleanly on SIGTERM. RSS
+# growth after the warm-up (the last minute's mean RSS against the first
+# minute's after the warm-up) is reported, and fails a run of at least 5
+# minutes when it exceeds 20%.
 set -euo pipefail
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
@@ -104,8 +105,16 @@ import csv, json, sys
 out, warmup, duration, server_exit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 soak = json.load(open(f"{out}/soak.json"))
 rss = [(float(t), float(m)) for t, m in csv.reader(open(f"{out}/rss.csv"))]
-after = [m for t, m in rss if t >= warmup]
+# While the clients run (the samples after them are the shutdown's).
+running = [(t, m) for t, m in rss if t <= duration]
+after = [m for t, m in running if t >= warmup]
 at_warmup = after[0] if after else None
+def window_mean(first, last):
+    v = [m for t, m in running if first <= t < last]
+    return sum(v) / len(v) if v else None
+minutes = [{"from_s": a, "mean_mib": round(window_mean(a, a + 60), 1),
+            "max_mib": max(m for t, m in running if a <= t < a + 60)}
+           for a in range(0, int(duration), 60) if window_mean(a, a + 60) is not None]
 summary = {
     "clients": soak["clients"], "duration_s": duration, "warmup_s": warmup,
     "calls": sum(k["calls"] for k in soak["kinds"].values()),
@@ -118,9 +127,14 @@ summary = {
     "kinds": soak["kinds"],
     "server_exit": server_exit,
 }
+# Growth: the mean of the last minute against the mean of the first
+# minute after the warm-up (single samples swing with each load's buffers).
 growth = None
-if after and at_warmup:
-    growth = (after[-1] - at_warmup) / at_warmup
+first = window_mean(warmup, warmup + 60)
+last = window_mean(duration - 60, duration + 1)
+if first and last and duration - 60 >= warmup:
+    growth = (last - first) / first
+summary["rss_per_minute"] = minutes
 summary["rss_growth_after_warmup"] = round(growth, 4) if growth is not None else None
 json.dump(summary, open(f"{out}/summary.json", "w"), indent=2)
 print(json.dumps(summary, indent=2))
