@@ -14,6 +14,7 @@ packages=(
   python3-grpcio python3-grpc-tools openssl
   graphviz python3-networkx
   clang-format time libxml2-utils
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
 )
 
 missing=()

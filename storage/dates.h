@@ -27,7 +27,9 @@ int32_t DaysFromDayCode(DayCode code);
 // day is returned. InvalidArgument with a reason (no field name) otherwise.
 Result<DayCode> ParseDay(std::string_view text);
 
-// `YYYY-MM-DD`; precondition: code != kOpenDay.
+// `YYYY-MM-DD`; precondition: code != kOpenDay. A code ParseDay cannot
+// give (a damaged record's) is a day all the same, its year printed with
+// more digits or a sign.
 std::string FormatDay(DayCode code);
 
 // Year and month of a day code, for bucketing.

@@ -47,6 +47,8 @@ std::optional<LineError> WrongType(const std::string& field, std::string_view wa
 }
 
 // Rejects duplicate keys (simdjson keeps both) and keys not in `allowed`.
+// An empty key has no path of its own: the error names the object (`json`
+// for the record itself), as props and source do.
 template <size_t N>
 std::optional<LineError> CheckKeys(object obj, const std::string& prefix,
                                    const std::array<std::string_view, N>& allowed) {
@@ -54,6 +56,7 @@ std::optional<LineError> CheckKeys(object obj, const std::string& prefix,
   uint32_t seen = 0;  // one bit per allowed key: records have a handful of fields
   for (auto field : obj) {
     std::string_view key = field.key;
+    if (key.empty()) return Err(prefix.empty() ? "json" : prefix, "keys must not be empty");
     size_t index =
         static_cast<size_t>(std::find(allowed.begin(), allowed.end(), key) - allowed.begin());
     if (index == N || (seen & (1u << index)) != 0) {

@@ -47,5 +47,17 @@ TEST(DatesTest, DayCodesSortInDateOrderAfterOpen) {
   EXPECT_EQ(MonthOf(a), 12);
 }
 
+// Found by fuzz_store_records (tests/fuzz/corpus/fuzz_store_records/crash-day-code-overflow):
+// a damaged record's day code near 2^32 overflowed a signed int on its way to
+// a calendar day (undefined behaviour; in practice a negative year).
+TEST(DatesTest, EveryDayCodeIsADayEvenFarOutsideParseDaysYears) {
+  EXPECT_EQ(FormatDay(0xFFFFFFFFu), "5881580-07-11");
+  EXPECT_EQ(YearOf(0xFFFFFFFFu), 5881580);
+  EXPECT_EQ(FormatDay(1), "-5877641-06-24");
+  EXPECT_EQ(MonthOf(1), 6);
+  EXPECT_EQ(FormatDay(DayCodeFromDays(0)), "1970-01-01");
+  EXPECT_EQ(FormatDay(DayCodeFromDays(-1)), "1969-12-31");
+}
+
 }  // namespace
 }  // namespace dyad::storage

@@ -76,5 +76,19 @@ TEST_F(FactParserTest, ErrorsNameTheField) {
   EXPECT_EQ(err->reason, "must match [A-Z][A-Za-z0-9_]*");
 }
 
+// Found by fuzz_fact_line (tests/fuzz/corpus/fuzz_fact_line/crash-empty-key):
+// an empty key was reported as an unknown field with an empty field name.
+TEST_F(FactParserTest, EmptyKeyNamesTheObjectItIsIn) {
+  ParsedLine out;
+  auto err = parser_.Parse(R"({"kind":"entity","label":"Country","name":"Tajikistan","":1})", &out);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->field, "json");
+  EXPECT_EQ(err->reason, "keys must not be empty");
+  err = parser_.Parse(R"({"kind":"fact","subject":{"label":"Person","name":"A","":"x"}})", &out);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->field, "subject");
+  EXPECT_EQ(err->reason, "keys must not be empty");
+}
+
 }  // namespace
 }  // namespace dyad::storage
