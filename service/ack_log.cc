@@ -9,7 +9,6 @@
 
 namespace dyad::service {
 
-
 Result<std::unique_ptr<AckLog>> AckLog::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
