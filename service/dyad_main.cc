@@ -662,6 +662,8 @@ int RunServe(const GlobalFlags& g, const ServeFlags& f) {
   EmbeddedOptions embedded;
   embedded.create_if_missing = true;  // a pipeline may start with an empty store
   embedded.open_graph_now = true;
+  // About 10-20 MB when full; the nodes of hubs and countries stay in it.
+  embedded.node_cache_entries = 65536;
   Result<std::unique_ptr<EmbeddedBackend>> backend =
       EmbeddedBackend::Open(g.db, std::move(*vocabulary), embedded);
   if (!backend.ok()) return Fail(g, backend.status());

@@ -39,28 +39,35 @@ graph::QueryLimits LimitsOf(const QueryFilters& q) {
   return limits;
 }
 
-// The nodes an answer names, each read from the store once.
+// The nodes an answer names, each read from the store once. Without their
+// props by default: answers show a node's id, label, name and aliases only
+// (a node through a server has nothing else); exports write props.
 class NodeCache {
  public:
-  explicit NodeCache(const Store& store) : store_(store) {}
-  Result<Node> Get(NodeId id) {
-    if (auto it = nodes_.find(id); it != nodes_.end()) return it->second;
-    DYAD_ASSIGN_OR_RETURN(Node n, store_.GetNode(id));
-    nodes_.emplace(id, n);
-    return n;
+  explicit NodeCache(const Store& store, Store::NodeProps props = Store::NodeProps::kWithout)
+      : store_(store), props_(props) {}
+  Result<const Node*> Get(NodeId id) {
+    if (auto it = nodes_.find(id); it != nodes_.end()) return &it->second;
+    DYAD_RETURN_IF_ERROR(Prefetch({id}));
+    return &nodes_.at(id);
+  }
+  // Nodes already read.
+  void Add(const std::vector<Node>& found) {
+    for (const auto& n : found) nodes_.emplace(n.id, n);
   }
   // Reads the nodes not cached yet in one batch (an answer names thousands).
   Status Prefetch(std::vector<NodeId> ids) {
     std::erase_if(ids, [&](NodeId id) { return nodes_.contains(id); });
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    DYAD_ASSIGN_OR_RETURN(std::vector<Node> found, store_.GetNodes(ids));
+    DYAD_ASSIGN_OR_RETURN(std::vector<Node> found, store_.GetNodes(ids, props_));
     for (auto& n : found) nodes_.emplace(n.id, std::move(n));
     return Status::OK();
   }
 
  private:
   const Store& store_;
+  const Store::NodeProps props_;
   std::unordered_map<NodeId, Node> nodes_;
 };
 
@@ -75,9 +82,9 @@ Result<std::vector<FactView>> ViewsOf(std::vector<storage::Fact> facts, NodeCach
   std::vector<FactView> views;
   views.reserve(facts.size());
   for (auto& f : facts) {
-    DYAD_ASSIGN_OR_RETURN(Node s, nodes.Get(f.subject));
-    DYAD_ASSIGN_OR_RETURN(Node o, nodes.Get(f.object));
-    views.push_back({std::move(f), std::move(s), std::move(o)});
+    DYAD_ASSIGN_OR_RETURN(const Node* s, nodes.Get(f.subject));
+    DYAD_ASSIGN_OR_RETURN(const Node* o, nodes.Get(f.object));
+    views.push_back({std::move(f), *s, *o});
   }
   return views;
 }
@@ -134,6 +141,7 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::Open(const std::filesy
   storage::StoreOptions store_options;
   store_options.create_if_missing = options.create_if_missing;
   store_options.query_only = options.query_only;
+  store_options.node_cache_entries = options.node_cache_entries;
   DYAD_ASSIGN_OR_RETURN(b->store_, Store::Open(dir, store_options));
   b->engine_ = std::make_unique<graph::QueryEngine>(*b->store_, b->vocabulary_);
   if (options.open_graph_now) DYAD_RETURN_IF_ERROR(b->Snapshot().status());
@@ -247,7 +255,8 @@ Result<FactsView> EmbeddedBackend::Facts(const FactsRequest& request) {
   DYAD_ASSIGN_OR_RETURN(NodeId id, store_->Resolve(request.node));
   NodeCache nodes(*store_);
   FactsView view;
-  DYAD_ASSIGN_OR_RETURN(view.node, nodes.Get(id));
+  DYAD_ASSIGN_OR_RETURN(const Node* node, nodes.Get(id));
+  view.node = *node;
   storage::FactFilter filter = FillFilter<storage::FactFilter>(request.filters);
   filter.symmetric_predicates = vocabulary_.SymmetricPredicates();
   filter.deadline = request.filters.DeadlineFromNow();
@@ -258,6 +267,11 @@ Result<FactsView> EmbeddedBackend::Facts(const FactsRequest& request) {
 }
 
 Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& request) {
+  return Neighbours(request, Store::NodeProps::kWithout);
+}
+
+Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& request,
+                                                   Store::NodeProps node_props) {
   DYAD_ASSIGN_OR_RETURN(NodeId start, store_->Resolve(request.node));
   DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, Snapshot());
   graph::QueryLimits limits = LimitsOf(request.filters);
@@ -266,18 +280,19 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
                         engine_->Neighbours(*snap, start, request.depth,
                                             FillFilter<graph::TraversalFilter>(request.filters),
                                             limits, request.with_facts));
-  NodeCache nodes(*store_);
-  NeighboursView view;
-  DYAD_ASSIGN_OR_RETURN(view.start, nodes.Get(start));
-  view.depth = request.depth;
   std::vector<NodeId> ids;
-  ids.reserve(n.nodes.size());
+  ids.reserve(n.nodes.size() + 1);
+  ids.push_back(start);
   for (const auto& [id, hops] : n.nodes) ids.push_back(id);
-  DYAD_RETURN_IF_ERROR(nodes.Prefetch(std::move(ids)));
-  for (const auto& [id, hops] : n.nodes) {
-    DYAD_ASSIGN_OR_RETURN(Node node, nodes.Get(id));
-    view.nodes.push_back({std::move(node), hops});
-  }
+  DYAD_ASSIGN_OR_RETURN(std::vector<Node> found, store_->GetNodes(ids, node_props));
+  NodeCache nodes(*store_, node_props);
+  if (!n.facts.empty()) nodes.Add(found);  // every fact's ends are among them
+  NeighboursView view;
+  view.start = std::move(found[0]);
+  view.depth = request.depth;
+  view.nodes.reserve(n.nodes.size());
+  for (size_t i = 0; i < n.nodes.size(); ++i)
+    view.nodes.push_back({std::move(found[i + 1]), n.nodes[i].second});
   std::sort(view.nodes.begin(), view.nodes.end(), [](const auto& a, const auto& b) {
     return std::tie(a.hops, a.node.name, a.node.id) < std::tie(b.hops, b.node.name, b.node.id);
   });
@@ -303,15 +318,17 @@ Result<PathsView> EmbeddedBackend::Paths(const PathsRequest& request) {
                      limits));
   NodeCache nodes(*store_);
   PathsView view;
-  DYAD_ASSIGN_OR_RETURN(view.from, nodes.Get(from));
-  DYAD_ASSIGN_OR_RETURN(view.to, nodes.Get(to));
+  DYAD_ASSIGN_OR_RETURN(const Node* from_node, nodes.Get(from));
+  DYAD_ASSIGN_OR_RETURN(const Node* to_node, nodes.Get(to));
+  view.from = *from_node;
+  view.to = *to_node;
   view.hops = result.hops;
   for (const graph::Path& path : result.paths) {
     PathView p;
     p.cost = path.cost;
     for (NodeId id : path.nodes) {
-      DYAD_ASSIGN_OR_RETURN(Node node, nodes.Get(id));
-      p.nodes.push_back(std::move(node));
+      DYAD_ASSIGN_OR_RETURN(const Node* node, nodes.Get(id));
+      p.nodes.push_back(*node);
     }
     for (const auto& step : path.steps) {
       DYAD_ASSIGN_OR_RETURN(std::vector<FactView> facts, FetchViews(*engine_, step, nodes));
@@ -324,6 +341,10 @@ Result<PathsView> EmbeddedBackend::Paths(const PathsRequest& request) {
 }
 
 Result<DyadView> EmbeddedBackend::Dyad(const DyadRequest& request) {
+  return Dyad(request, Store::NodeProps::kWithout);
+}
+
+Result<DyadView> EmbeddedBackend::Dyad(const DyadRequest& request, Store::NodeProps node_props) {
   DYAD_ASSIGN_OR_RETURN(NodeId a, store_->Resolve(request.a));
   DYAD_ASSIGN_OR_RETURN(NodeId b, store_->Resolve(request.b));
   DYAD_ASSIGN_OR_RETURN(std::shared_ptr<const graph::Snapshot> snap, Snapshot());
@@ -331,10 +352,12 @@ Result<DyadView> EmbeddedBackend::Dyad(const DyadRequest& request) {
       graph::DyadTimeline timeline,
       engine_->Dyad(*snap, a, b, request.by, FillFilter<graph::TraversalFilter>(request.filters),
                     LimitsOf(request.filters), request.with_facts));
-  NodeCache nodes(*store_);
+  NodeCache nodes(*store_, node_props);
   DyadView view;
-  DYAD_ASSIGN_OR_RETURN(view.a, nodes.Get(a));
-  DYAD_ASSIGN_OR_RETURN(view.b, nodes.Get(b));
+  DYAD_ASSIGN_OR_RETURN(const Node* a_node, nodes.Get(a));
+  DYAD_ASSIGN_OR_RETURN(const Node* b_node, nodes.Get(b));
+  view.a = *a_node;
+  view.b = *b_node;
   view.by = request.by == graph::Period::kYear ? "year" : "month";
   for (const graph::DyadBucket& bucket : timeline.buckets) {
     DyadBucketView v{bucket.period, bucket.a_to_b, bucket.events, bucket.goldstein, {}};
@@ -374,7 +397,8 @@ Result<ExportSummary> EmbeddedBackend::Export(const ExportRequest& request,
     case ExportRequest::Scope::kAround: {
       DYAD_ASSIGN_OR_RETURN(
           NeighboursView view,
-          Neighbours(NeighboursRequest{request.around, request.depth, request.limit, q, true}));
+          Neighbours(NeighboursRequest{request.around, request.depth, request.limit, q, true},
+                     Store::NodeProps::kWith));
       subgraph.nodes.push_back(std::move(view.start));
       for (auto& n : view.nodes) subgraph.nodes.push_back(std::move(n.node));
       for (auto& f : view.facts) subgraph.facts.push_back(std::move(f.fact));
@@ -383,7 +407,8 @@ Result<ExportSummary> EmbeddedBackend::Export(const ExportRequest& request,
     }
     case ExportRequest::Scope::kDyad: {
       DYAD_ASSIGN_OR_RETURN(DyadView view,
-                            Dyad(DyadRequest{request.a, request.b, graph::Period::kYear, q, true}));
+                            Dyad(DyadRequest{request.a, request.b, graph::Period::kYear, q, true},
+                                 Store::NodeProps::kWith));
       subgraph.nodes.push_back(std::move(view.a));
       subgraph.nodes.push_back(std::move(view.b));
       for (auto& bucket : view.buckets) {

@@ -32,6 +32,9 @@ struct EmbeddedOptions {
   // After a load that committed something, write the graph image beside
   // the store so the next process maps it (the command line).
   bool persist_graph_after_load = false;
+  // Decoded nodes and resolved names kept in memory (StoreOptions); a
+  // server's small queries name the same nodes again and again.
+  size_t node_cache_entries = 0;
 };
 
 class EmbeddedBackend final : public Backend {
@@ -68,6 +71,11 @@ class EmbeddedBackend final : public Backend {
  private:
   EmbeddedBackend() = default;
   Result<std::shared_ptr<const graph::Snapshot>> Snapshot();
+  // The queries, with node props (an export writes them) or without (an
+  // answer shows none).
+  Result<NeighboursView> Neighbours(const NeighboursRequest& request,
+                                    storage::Store::NodeProps node_props);
+  Result<DyadView> Dyad(const DyadRequest& request, storage::Store::NodeProps node_props);
 
   graph::Vocabulary vocabulary_;
   EmbeddedOptions options_;

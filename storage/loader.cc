@@ -702,7 +702,7 @@ Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info) {
   }
   DYAD_RETURN_IF_ERROR(keys >= options_.bulk_min_keys ? WriteWithIngest(columns)
                                                       : WriteWithBatch(columns));
-  if (store_.HasCommitListeners()) {
+  if (store_.WantsCommits()) {
     CommittedChange change;
     change.sequence = store_.LatestSequence();
     change.nodes.reserve(c.nodes.size());

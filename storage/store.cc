@@ -28,6 +28,7 @@
 #include "dyad/v1/records.pb.h"
 #include "storage/internal/keys.h"
 #include "storage/names.h"
+#include "storage/node_cache.h"
 
 namespace dyad::storage {
 
@@ -326,6 +327,8 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   }
   auto store = std::unique_ptr<Store>(new Store());
   store->dir_ = dir;
+  if (options.node_cache_entries > 0)
+    store->node_cache_ = std::make_unique<NodeCache>(options.node_cache_entries);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (!fresh && LockedByAnotherProcess(dir)) {
@@ -503,6 +506,12 @@ Result<std::optional<NodeId>> Store::GetNodeIndex(Column c, std::string_view key
 }
 
 Result<Node> Store::GetNode(NodeId id) const {
+  uint64_t generation = 0;
+  if (node_cache_) {
+    Node node;
+    if (node_cache_->Visit(id, [&](const Node& found) { node = found; })) return node;
+    generation = node_cache_->generation();
+  }
   std::string value;
   Status s = Get(Column::kNodes, NodeKey(id), &value);
   if (s.IsNotFound()) return Status::NotFound(fmt::format("no node with internal id {}", id));
@@ -510,7 +519,9 @@ Result<Node> Store::GetNode(NodeId id) const {
   dyad::v1::NodeRecord rec;
   if (!rec.ParseFromString(value))
     return Status::Corruption(fmt::format("node {} cannot be decoded", id));
-  return ToNode(id, rec, LabelName(rec.label_id()));
+  Node node = ToNode(id, rec, LabelName(rec.label_id()));
+  if (node_cache_) node_cache_->Put(std::make_shared<const Node>(node), generation);
+  return node;
 }
 
 Result<Fact> Store::GetFact(const FactKey& key) const {
@@ -529,6 +540,7 @@ Result<Fact> Store::GetFact(const FactKey& key) const {
 Result<std::vector<std::optional<std::string>>> Store::MultiGet(
     Column c, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot,
     bool fill_cache) const {
+  if (keys.empty()) return std::vector<std::optional<std::string>>{};
   std::vector<size_t> order(keys.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
@@ -561,25 +573,48 @@ Result<std::vector<std::optional<std::string>>> Store::MultiGet(
   return out;
 }
 
-Result<std::vector<Node>> Store::GetNodes(const std::vector<NodeId>& ids) const {
-  return GetNodesAt(ids, nullptr, /*fill_cache=*/true);
+Result<std::vector<Node>> Store::GetNodes(const std::vector<NodeId>& ids, NodeProps props) const {
+  return GetNodesAt(ids, nullptr, /*fill_cache=*/true, props);
 }
 
 Result<std::vector<Node>> Store::GetNodesAt(const std::vector<NodeId>& ids,
-                                            const rocksdb::Snapshot* snapshot,
-                                            bool fill_cache) const {
-  std::vector<std::string> keys;
-  keys.reserve(ids.size());
-  for (NodeId id : ids) keys.push_back(NodeKey(id));
-  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kNodes, keys, snapshot, fill_cache));
-  std::vector<Node> nodes;
-  nodes.reserve(ids.size());
+                                            const rocksdb::Snapshot* snapshot, bool fill_cache,
+                                            NodeProps props) const {
+  // The cache holds the latest state: a read pinned to a snapshot, or one
+  // that must not disturb the caches (an export), goes around it.
+  NodeCache* cache = snapshot == nullptr && fill_cache ? node_cache_.get() : nullptr;
+  std::vector<Node> nodes(ids.size());
+  std::vector<size_t> missing;  // positions in `ids` to read
+  missing.reserve(ids.size());
+  uint64_t generation = cache ? cache->generation() : 0;
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (!values[i]) return Status::NotFound(fmt::format("no node with internal id {}", ids[i]));
+    Node& node = nodes[i];
+    bool cached = cache && cache->Visit(ids[i], [&](const Node& found) {
+      node.id = found.id;
+      node.external_id = found.external_id;
+      node.label = found.label;
+      node.name = found.name;
+      node.aliases = found.aliases;
+      if (props == NodeProps::kWith) node.props = found.props;
+      node.declared = found.declared;
+    });
+    if (!cached) missing.push_back(i);
+  }
+  if (missing.empty()) return nodes;
+  std::vector<std::string> keys;
+  keys.reserve(missing.size());
+  for (size_t i : missing) keys.push_back(NodeKey(ids[i]));
+  DYAD_ASSIGN_OR_RETURN(auto values, MultiGet(Column::kNodes, keys, snapshot, fill_cache));
+  for (size_t k = 0; k < missing.size(); ++k) {
+    NodeId id = ids[missing[k]];
+    if (!values[k]) return Status::NotFound(fmt::format("no node with internal id {}", id));
     dyad::v1::NodeRecord rec;
-    if (!rec.ParseFromString(*values[i]))
-      return Status::Corruption(fmt::format("node {} cannot be decoded", ids[i]));
-    nodes.push_back(ToNode(ids[i], rec, LabelName(rec.label_id())));
+    if (!rec.ParseFromString(*values[k]))
+      return Status::Corruption(fmt::format("node {} cannot be decoded", id));
+    Node& node = nodes[missing[k]];
+    node = ToNode(id, rec, LabelName(rec.label_id()));
+    if (cache) cache->Put(std::make_shared<const Node>(node), generation);
+    if (props == NodeProps::kWithout) node.props.clear();
   }
   return nodes;
 }
@@ -761,7 +796,15 @@ bool Store::HasCommitListeners() const {
   return !listeners_.empty();
 }
 
+bool Store::WantsCommits() const { return node_cache_ != nullptr || HasCommitListeners(); }
+
 void Store::NotifyCommit(const CommittedChange& change) const {
+  if (node_cache_) {
+    std::vector<NodeId> ids;
+    ids.reserve(change.nodes.size());
+    for (const auto& [id, label] : change.nodes) ids.push_back(id);
+    node_cache_->Forget(ids);
+  }
   std::lock_guard lock(listeners_mu_);
   for (const auto& [handle, listener] : listeners_) listener(change);
 }
@@ -791,6 +834,15 @@ Result<std::vector<NodeId>> Store::FindByName(std::string_view name,
 
 Result<NodeId> Store::Resolve(std::string_view ref) const {
   if (ref.empty()) return Status::InvalidArgument("node: must not be empty");
+  if (!node_cache_) return ResolveUncached(ref);
+  if (std::optional<NodeId> id = node_cache_->Resolved(ref)) return *id;
+  uint64_t generation = node_cache_->generation();
+  Result<NodeId> id = ResolveUncached(ref);
+  if (id.ok()) node_cache_->PutResolved(ref, *id, generation);
+  return id;
+}
+
+Result<NodeId> Store::ResolveUncached(std::string_view ref) const {
   DYAD_ASSIGN_OR_RETURN(std::optional<NodeId> by_id, GetNodeIndex(Column::kIds, ref));
   if (by_id) return *by_id;
 

@@ -45,6 +45,12 @@ struct StoreOptions {
   // file's filter would cost a short query most of its time).
   // Default: false
   bool query_only = false;
+  // Keep up to this many decoded nodes (and as many resolved names) in
+  // memory for reads of the latest state; 0: none. For a long-lived
+  // process that answers many small queries (a server); a one-off command
+  // would only fill it.
+  // Default: 0
+  size_t node_cache_entries = 0;
 };
 
 // Column families, in the order ForEachRaw() visits them.
@@ -53,6 +59,7 @@ inline constexpr int kColumnCount = 7;
 std::string_view ColumnName(Column c);
 
 class StoreView;
+class NodeCache;
 
 // What Store::Check found: the store's size as the scan counted it, and
 // every broken promise (the first kListed of them spelled out).
@@ -107,8 +114,14 @@ class Store {
   // Many nodes or facts at once, in the order asked, from one consistent
   // view: one sorted RocksDB MultiGet, which reads each block once for all
   // the keys in it (a hub's thousand facts share a few blocks). NotFound
-  // names the first one missing.
-  Result<std::vector<Node>> GetNodes(const std::vector<NodeId>& ids) const;
+  // names the first one missing. With a node cache (StoreOptions), nodes
+  // found in it come from the latest state instead; a chunk landing during
+  // the call may then show in some of them and not yet in others.
+  // kWithoutProps leaves Node::props empty, for answers that do not show
+  // them (copying them was a tenth of a small query's cost).
+  enum class NodeProps { kWith, kWithout };
+  Result<std::vector<Node>> GetNodes(const std::vector<NodeId>& ids,
+                                     NodeProps props = NodeProps::kWith) const;
   Result<std::vector<Fact>> GetFacts(const std::vector<FactKey>& keys) const;
 
   // The RocksDB sequence number of the last committed write. A derived
@@ -214,6 +227,7 @@ class Store {
   // The node a `names` or `ids` entry points to; nullopt when there is no
   // entry, Corruption when its value is not a node id.
   Result<std::optional<NodeId>> GetNodeIndex(Column c, std::string_view key) const;
+  Result<NodeId> ResolveUncached(std::string_view ref) const;
   Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
   // Values of `keys` in column `c` (empty optional: absent), in order.
   // `snapshot` (optional) pins the view; else MultiGet pins one of its own.
@@ -221,7 +235,8 @@ class Store {
       Column c, const std::vector<std::string>& keys, const rocksdb::Snapshot* snapshot = nullptr,
       bool fill_cache = true) const;
   Result<std::vector<Node>> GetNodesAt(const std::vector<NodeId>& ids,
-                                       const rocksdb::Snapshot* snapshot, bool fill_cache) const;
+                                       const rocksdb::Snapshot* snapshot, bool fill_cache,
+                                       NodeProps props = NodeProps::kWith) const;
 
   std::filesystem::path dir_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -236,7 +251,12 @@ class Store {
 
   mutable std::mutex write_mu_;  // one Loader (or Check) at a time
 
+  // After a chunk landed: forgets the cached nodes it changed, then tells
+  // the listeners.
   void NotifyCommit(const CommittedChange& change) const;
+  // The loader builds a CommittedChange only when something will read it.
+  bool WantsCommits() const;
+  std::unique_ptr<NodeCache> node_cache_;  // null when StoreOptions asked for none
   mutable std::mutex listeners_mu_;
   uint64_t next_listener_ = 1;
   std::vector<std::pair<uint64_t, CommitListener>> listeners_;
