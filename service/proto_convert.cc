@@ -466,18 +466,31 @@ Result<FactsView> FromProto(const v1::GetFactsResponse& in) {
 }
 
 v1::NeighbourhoodResponse ToProto(const NeighboursView& view) {
+  return ToProto(NeighboursView(view));
+}
+
+v1::NeighbourhoodResponse ToProto(NeighboursView&& view) {
+  // Strings are moved, not copied: a small neighbourhood's answer is mostly
+  // node names, and this is a server's most frequent call.
+  auto move_node = [](storage::Node& node, v1::Node* out) {
+    out->set_id(std::move(node.external_id));
+    out->set_label(std::move(node.label));
+    out->set_name(std::move(node.name));
+    out->mutable_aliases()->Reserve(static_cast<int>(node.aliases.size()));
+    for (auto& a : node.aliases) out->add_aliases(std::move(a));
+  };
   v1::NeighbourhoodResponse out;
-  *out.mutable_start() = ToProto(view.start);
+  move_node(view.start, out.mutable_start());
   out.set_depth(static_cast<uint32_t>(view.depth));
   out.mutable_nodes()->Reserve(static_cast<int>(view.nodes.size()));
-  for (const auto& n : view.nodes) {
+  for (auto& n : view.nodes) {
     v1::NeighbourNode* node = out.add_nodes();
-    *node->mutable_node() = ToProto(n.node);
+    move_node(n.node, node->mutable_node());
     node->set_hops(static_cast<uint32_t>(n.hops));
   }
   FactsToProto(view.facts, out.mutable_facts());
   out.set_truncated(!view.truncated_by.empty());
-  out.set_truncated_by(view.truncated_by);
+  out.set_truncated_by(std::move(view.truncated_by));
   return out;
 }
 

@@ -51,6 +51,7 @@ Result<storage::Node> FromProto(const v1::UpsertEntityRequest& request);
 v1::GetFactsResponse ToProto(const FactsView& view);
 Result<FactsView> FromProto(const v1::GetFactsResponse& response);
 v1::NeighbourhoodResponse ToProto(const NeighboursView& view);
+v1::NeighbourhoodResponse ToProto(NeighboursView&& view);
 Result<NeighboursView> FromProto(const v1::NeighbourhoodResponse& response);
 v1::PathsResponse ToProto(const PathsView& view);
 Result<PathsView> FromProto(const v1::PathsResponse& response);

@@ -349,7 +349,7 @@ class Server::Service final : public v1::DyadService::Service {
         extras.candidates = backend_.CandidatesOf(answer.status());
         return ToGrpcStatus(answer.status(), extras);
       }
-      *response = ToProto(*answer);
+      *response = ToProto(std::move(*answer));
       return grpc::Status::OK;
     });
   }
