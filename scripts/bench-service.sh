@@ -22,7 +22,13 @@
 #                 copied first, so that a rebuild during the run cannot mix two builds
 #   --data        where to look for generated data first (default the load benchmark's,
 #                 build/bench-results/load/data); used when its meta.json has seed 20240601
-#   --duration-s  measured seconds per RPC and client count (default 10; quick 1)
+#   --duration-s  measured seconds per RPC and client count (default 10; quick 1), split
+#                 into --rounds rounds
+#   --rounds      rounds per client count (default 5; quick 1): each round measures every
+#                 RPC in turn for duration/rounds seconds, so that the RPCs compared share
+#                 the machine's mood of the moment (on a shared host it swings from one
+#                 ten-second window to the next); a figure is the median over rounds, and a
+#                 ratio the median of the rounds' ratios
 #   --warmup-s    unmeasured seconds before each (default 1; quick 0.3)
 #   --clients     client counts (default "1 8 32"; the ratio is taken at 8)
 #   --quick       scale XS, short measurements; exits 77 without the shared folder and
@@ -62,12 +68,14 @@ duration_set=0
 warmup=1
 warmup_set=0
 clients="1 8 32"
+rounds=5
+rounds_set=0
 out="$repo/build/bench-results/service"
 data_root="$repo/build/bench-results/load/data"
 bindir="${DYAD_BIN_DIR:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --scales | --out | --bin | --data | --duration-s | --warmup-s | --clients)
+    --scales | --out | --bin | --data | --duration-s | --warmup-s | --clients | --rounds)
       [ $# -ge 2 ] || { usage >&2; die "$1 needs a value"; }
       case "$1" in
         --scales) scales="$2" ;;
@@ -77,6 +85,7 @@ while [ $# -gt 0 ]; do
         --duration-s) duration="$2" duration_set=1 ;;
         --warmup-s) warmup="$2" warmup_set=1 ;;
         --clients) clients="$2" ;;
+        --rounds) rounds="$2" rounds_set=1 ;;
       esac
       shift 2
       ;;
@@ -99,10 +108,13 @@ if [ "$quick" -eq 1 ]; then
   scales=XS
   [ "$duration_set" -eq 1 ] || duration=1
   [ "$warmup_set" -eq 1 ] || warmup=0.3
+  [ "$rounds_set" -eq 1 ] || rounds=1
 fi
 
 [[ "$duration" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--duration-s wants a number of seconds, got '$duration'"
 [[ "$warmup" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--warmup-s wants a number of seconds, got '$warmup'"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive count, got '$rounds'"
+round_s="$(python3 -c "print(round($duration / $rounds, 3))")"
 for s in $scales; do
   case "$s" in XS | S | M | L) ;; *) die "unknown scale '$s' (XS S M L)" ;; esac
 done
@@ -284,18 +296,19 @@ for scale in $scales; do
   start_server "$store" "$res/serve.query"
   echo "bench-service: scale $scale: serving on $server_addr (pid $server_pid)" >&2
   for c in $clients; do
-    for rpc in $RPCS; do
-      echo "bench-service: scale $scale: $rpc, $c clients, ${duration} s" >&2
-      ticks0="$(cpu_ticks "$server_pid")"
-      rc=0
-      "$bench" --server "$server_addr" --rpc "$rpc" --clients "$c" --duration-s "$duration" \
-        --warmup-s "$warmup" --queries "$data/queries.txt" --nodes "$data/nodes.csv" \
-        >"$tmp/run.json" 2>"$res/$rpc.c$c.stderr" || rc=$?
-      ticks1="$(cpu_ticks "$server_pid")"
-      [ "$rc" -eq 0 ] || die "dyad_bench_service --rpc $rpc --clients $c exited $rc; see $res/$rpc.c$c.stderr"
-      [ -s "$res/$rpc.c$c.stderr" ] || rm -f "$res/$rpc.c$c.stderr"
-      # The server's CPU over the whole run (warm-up included), per call made.
-      python3 - "$tmp/run.json" "$res/$rpc.c$c.json" "$((ticks1 - ticks0))" "$clk_tck" <<'PY'
+    for round in $(seq "$rounds"); do
+      for rpc in $RPCS; do
+        echo "bench-service: scale $scale: $rpc, $c clients, round $round of $rounds, ${round_s} s" >&2
+        ticks0="$(cpu_ticks "$server_pid")"
+        rc=0
+        "$bench" --server "$server_addr" --rpc "$rpc" --clients "$c" --duration-s "$round_s" \
+          --warmup-s "$warmup" --queries "$data/queries.txt" --nodes "$data/nodes.csv" \
+          >"$tmp/run.json" 2>"$res/$rpc.c$c.r$round.stderr" || rc=$?
+        ticks1="$(cpu_ticks "$server_pid")"
+        [ "$rc" -eq 0 ] || die "dyad_bench_service --rpc $rpc --clients $c exited $rc; see $res/$rpc.c$c.r$round.stderr"
+        [ -s "$res/$rpc.c$c.r$round.stderr" ] || rm -f "$res/$rpc.c$c.r$round.stderr"
+        # The server's CPU over the whole run (warm-up included), per call made.
+        python3 - "$tmp/run.json" "$res/$rpc.c$c.r$round.json" "$((ticks1 - ticks0))" "$clk_tck" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))
 cpu_s = int(sys.argv[3]) / int(sys.argv[4])
@@ -303,6 +316,7 @@ run["server_cpu_s"] = round(cpu_s, 3)
 run["server_cpu_us_per_call"] = round(cpu_s * 1e6 / run["calls_all"], 1) if run["calls_all"] else None
 json.dump(run, open(sys.argv[2], "w"), indent=1)
 PY
+      done
     done
   done
   grep -E '^(VmHWM|Threads)' "/proc/$server_pid/status" | tr -s ' \t' ' ' >"$res/serve.query.status"
@@ -315,11 +329,11 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit (dirty)"; fi
 
 BENCH_OUT="$out" BENCH_SCALES="$scales" BENCH_QUICK="$quick" BENCH_DATE="$date_start" \
-  BENCH_COMMIT="$commit" BENCH_BIN="$bindir" BENCH_BIN_BUILT="$bin_built" BENCH_DURATION="$duration" BENCH_WARMUP="$warmup" \
+  BENCH_COMMIT="$commit" BENCH_BIN="$bindir" BENCH_BIN_BUILT="$bin_built" BENCH_DURATION="$duration" BENCH_WARMUP="$warmup" BENCH_ROUNDS="$rounds" \
   BENCH_CLIENTS="$clients" BENCH_RPCS="$RPCS" BENCH_TARGET_CLIENTS="$TARGET_CLIENTS" \
   BENCH_LOADAVG_START="$loadavg_start" BENCH_LOADAVG_END="$loadavg_end" \
   python3 - <<'PY'
-import json, os, sys
+import json, os, statistics, sys
 
 env = os.environ
 out, quick = env["BENCH_OUT"], env["BENCH_QUICK"] == "1"
@@ -331,7 +345,8 @@ summary = {"date": env["BENCH_DATE"], "commit": env["BENCH_COMMIT"], "binaries":
            "dyad_built": env["BENCH_BIN_BUILT"],
            "cpus": os.cpu_count(), "loadavg_start": env["BENCH_LOADAVG_START"],
            "loadavg_end": env["BENCH_LOADAVG_END"], "duration_s": float(env["BENCH_DURATION"]),
-           "warmup_s": float(env["BENCH_WARMUP"]), "clients": [int(c) for c in clients],
+           "warmup_s": float(env["BENCH_WARMUP"]), "rounds": int(env["BENCH_ROUNDS"]),
+           "clients": [int(c) for c in clients],
            "requests": {"stats": "DyadService/Stats", "health": "grpc.health.v1.Health/Check",
                         "neighbours": "DyadService/Neighbourhood of the Q1 ids: depth 1, limit 100, omit_facts",
                         "path": "DyadService/Paths of the Q3 pairs: PATH_MODE_SHORTEST, max_depth 10"},
@@ -341,8 +356,24 @@ summary = {"date": env["BENCH_DATE"], "commit": env["BENCH_COMMIT"], "binaries":
 failures = []
 
 
+rounds = summary["rounds"]
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
 def ratio(a, b):
     return round(a / b, 4) if a is not None and b else None
+
+
+def round_ratio(e, a, b, c):
+    """The median over rounds of rpc a's QPS over rpc b's in the same round."""
+    qa = e["rpcs"].get(a, {}).get(c, {}).get("qps_by_round") or []
+    qb = e["rpcs"].get(b, {}).get(c, {}).get("qps_by_round") or []
+    r = med([ratio(x, y) for x, y in zip(qa, qb)])
+    return None if r is None else round(r, 4)
 
 
 def num(x, f="{:,.0f}"):
@@ -355,7 +386,8 @@ def pct(x):
 
 print(f"dyad gRPC service, {summary['date']}, commit {summary['commit']}, binaries {summary['binaries']} "
       f"(dyad built {summary['dyad_built']}), "
-      f"{summary['duration_s']:g} s per measurement after {summary['warmup_s']:g} s warm-up, load average "
+      f"{summary['duration_s']:g} s per measurement in {summary['rounds']} rounds (medians over rounds), "
+      f"each after {summary['warmup_s']:g} s warm-up, load average "
       f"{summary['loadavg_start']} → {summary['loadavg_end']} on {summary['cpus']} CPUs "
       f"(clients and server share them)\n")
 for sc in scales:
@@ -369,11 +401,18 @@ for sc in scales:
     for rpc in rpcs:
         e["rpcs"][rpc] = {}
         for c in clients:
-            r = json.load(open(os.path.join(res, f"{rpc}.c{c}.json")))
-            e["rpcs"][rpc][c] = {k: r.get(k) for k in (
-                "qps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms", "errors", "calls",
-                "server_cpu_us_per_call", "client_cpu_us_per_call", "mean_nodes", "found",
-                "mean_hops", "truncated", "error_examples")}
+            runs = [json.load(open(os.path.join(res, f"{rpc}.c{c}.r{k}.json")))
+                    for k in range(1, rounds + 1)]
+            # Rates and times: the median round; counts: the sum over rounds.
+            r = {k: med([x.get(k) for x in runs]) for k in (
+                "qps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "server_cpu_us_per_call",
+                "client_cpu_us_per_call", "mean_nodes", "mean_hops")}
+            r["max_ms"] = max((x.get("max_ms") or 0) for x in runs)
+            for k in ("errors", "calls", "found", "truncated"):
+                r[k] = sum((x.get(k) or 0) for x in runs) if any(k in x for x in runs) else None
+            r["error_examples"] = [ex for x in runs for ex in (x.get("error_examples") or [])][:5]
+            r["qps_by_round"] = [x.get("qps") for x in runs]
+            e["rpcs"][rpc][c] = r
             if r.get("errors"):
                 failures.append(f"{sc}: {rpc} with {c} clients: {r['errors']} errors, e.g. {r['error_examples'][:2]}")
             if not r.get("calls"):
@@ -391,17 +430,16 @@ for sc in scales:
     if loads["embedded"].get("facts_added") != loads["grpc"].get("facts_added"):
         failures.append(f"{sc}: the loads differ: {loads['embedded'].get('facts_added')} facts embedded, "
                         f"{loads['grpc'].get('facts_added')} over gRPC")
-    ql = lambda rpc, c: (e["rpcs"].get(rpc, {}).get(c) or {}).get("qps")
     e["ratios"] = {
-        f"neighbours_over_stats_qps_at_{at}": ratio(ql("neighbours", at), ql("stats", at)),
-        f"neighbours_over_health_qps_at_{at}": ratio(ql("neighbours", at), ql("health", at)),
-        f"path_over_stats_qps_at_{at}": ratio(ql("path", at), ql("stats", at)),
+        f"neighbours_over_stats_qps_at_{at}": round_ratio(e, "neighbours", "stats", at),
+        f"neighbours_over_health_qps_at_{at}": round_ratio(e, "neighbours", "health", at),
+        f"path_over_stats_qps_at_{at}": round_ratio(e, "path", "stats", at),
         "grpc_over_embedded_load": ratio(e["load"]["grpc"]["distinct_facts_per_s"],
                                          e["load"]["embedded"]["distinct_facts_per_s"]),
     }
     for c in clients:
         if c != at:
-            e["ratios"][f"neighbours_over_stats_qps_at_{c}"] = ratio(ql("neighbours", c), ql("stats", c))
+            e["ratios"][f"neighbours_over_stats_qps_at_{c}"] = round_ratio(e, "neighbours", "stats", c)
     try:
         e["server_status"] = dict(l.strip().split(": ", 1) if ": " in l else l.strip().split(" ", 1)
                                   for l in open(os.path.join(res, "serve.query.status")) if l.strip())
@@ -428,6 +466,10 @@ for sc in scales:
     print(f"- 1-hop ÷ Stats QPS at {at} clients: **{pct(rt[f'neighbours_over_stats_qps_at_{at}'])}** "
           f"(target ≥ {T_RPC * 100:.0f}%); ÷ health Check: {pct(rt[f'neighbours_over_health_qps_at_{at}'])}; "
           f"shortest path ÷ Stats: {pct(rt[f'path_over_stats_qps_at_{at}'])}")
+    if rounds > 1:
+        qa, qb = (e["rpcs"][x][at]["qps_by_round"] for x in ("neighbours", "stats"))
+        print(f"- 1-hop ÷ Stats at {at} clients by round: "
+              + ", ".join(pct(ratio(a, b)) for a, b in zip(qa, qb)))
     others = [f"{c}: {pct(rt[f'neighbours_over_stats_qps_at_{c}'])}" for c in clients if c != at]
     if others:
         print(f"- 1-hop ÷ Stats QPS at other client counts: {', '.join(others)}")
