@@ -159,6 +159,29 @@ std::string DotValue(std::string_view s) {
   return out;
 }
 
+// AppendDotId(out, DotValue(s)) in one pass, for the streaming writer's
+// hot path: a plain id stays plain under DotValue (it has no control
+// character or backslash), and anything else is quoted.
+void AppendDotValueId(std::string& out, std::string_view s) {
+  if (IsPlainDotId(s)) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += "\xEF\xBF\xBD";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
 // boost::escape_dot_string of a DotValue.
 void AppendDotId(std::string& out, std::string_view s) {
   if (IsPlainDotId(s)) {
@@ -267,15 +290,35 @@ std::string NodeTooltip(const storage::Node& n) {
   return text;
 }
 
-std::string EdgeTooltip(const EdgeContext& e) {
+void AppendEdgeTooltip(std::string& text, const EdgeContext& e) {
   const storage::Fact& f = *e.fact;
-  std::string text = f.predicate;
-  if (f.valid_from != storage::kOpenDay) text += " from " + DayText(f.valid_from);
-  if (f.valid_to != storage::kOpenDay) text += " to " + DayText(f.valid_to);
-  text += fmt::format(", confidence {}, {} source{}", FormatNumber(f.confidence), f.sources.size(),
-                      f.sources.size() == 1 ? "" : "s");
-  if (e.goldstein) text += ", Goldstein " + FormatNumber(*e.goldstein);
+  text += f.predicate;
+  if (f.valid_from != storage::kOpenDay) {
+    text += " from ";
+    text += DayText(f.valid_from);
+  }
+  if (f.valid_to != storage::kOpenDay) {
+    text += " to ";
+    text += DayText(f.valid_to);
+  }
+  fmt::format_to(std::back_inserter(text), ", confidence {}, {} source{}",
+                 FormatNumber(f.confidence), f.sources.size(), f.sources.size() == 1 ? "" : "s");
+  if (e.goldstein) {
+    text += ", Goldstein ";
+    text += FormatNumber(*e.goldstein);
+  }
+}
+
+std::string EdgeTooltip(const EdgeContext& e) {
+  std::string text;
+  AppendEdgeTooltip(text, e);
   return text;
+}
+
+std::string_view EdgeColour(const EdgeContext& e) {
+  if (e.goldstein && *e.goldstein > 0) return "#1a9850";
+  if (e.goldstein && *e.goldstein < 0) return "#d73027";
+  return "#888888";
 }
 
 // Graph attributes, in name order as Boost writes them: left to right,
@@ -301,11 +344,7 @@ const std::vector<NodeAttribute>& DotNodeAttributes() {
 const std::vector<EdgeAttribute>& DotEdgeAttributes() {
   static const std::vector<EdgeAttribute> attributes = {
       {"color", ValueType::kString,
-       [](const EdgeContext& e) {
-         if (e.goldstein && *e.goldstein > 0) return std::string("#1a9850");
-         if (e.goldstein && *e.goldstein < 0) return std::string("#d73027");
-         return std::string("#888888");
-       }},
+       [](const EdgeContext& e) { return std::string(EdgeColour(e)); }},
       {"label", ValueType::kString,
        [](const EdgeContext& e) { return DotValue(e.fact->predicate); }},
       {"tooltip", ValueType::kString,
@@ -517,9 +556,18 @@ class DotWriter final : public StreamWriter {
     b += NodeRefText(fact.subject);
     b += "->";
     b += NodeRefText(fact.object);
-    b += " ";
-    AppendAttributes(b, DotEdgeAttributes(), ContextOf(fact));
-    b += ";\n";
+    // DotEdgeAttributes written out by hand: this runs once per fact of a
+    // store, and the generic list made and copied several strings per edge.
+    const EdgeContext context = ContextOf(fact);
+    b += "  [color=";  // Boost writes two spaces here
+    AppendDotId(b, EdgeColour(context));
+    b += ", label=";
+    AppendDotValueId(b, fact.predicate);
+    b += ", tooltip=";
+    tooltip_.clear();
+    AppendEdgeTooltip(tooltip_, context);
+    AppendDotValueId(b, tooltip_);
+    b += "];\n";
     ++edges_;
     return out_.Written();
   }
@@ -530,6 +578,8 @@ class DotWriter final : public StreamWriter {
   }
 
  private:
+  std::string tooltip_;  // reused from edge to edge
+
   template <class Attributes, class Element>
   static void AppendAttributes(std::string& b, const Attributes& attributes, const Element& e) {
     const char* separator = " [";
