@@ -301,8 +301,11 @@ void AppendEdgeTooltip(std::string& text, const EdgeContext& e) {
     text += " to ";
     text += DayText(f.valid_to);
   }
-  fmt::format_to(std::back_inserter(text), ", confidence {}, {} source{}",
-                 FormatNumber(f.confidence), f.sources.size(), f.sources.size() == 1 ? "" : "s");
+  text += ", confidence ";
+  text += FormatNumber(f.confidence);
+  text += ", ";
+  text += std::to_string(f.sources.size());
+  text += f.sources.size() == 1 ? " source" : " sources";
   if (e.goldstein) {
     text += ", Goldstein ";
     text += FormatNumber(*e.goldstein);
