@@ -674,11 +674,14 @@ std::optional<LabelId> LabelOfNodeRecord(std::string_view value) {
         p += v;
         break;
       case 1:
-        p += 8;
+      case 5: {
+        // A record cut inside a fixed-width field is damaged, not a node
+        // of label 0 (and stepping past its end would read beyond it).
+        const ptrdiff_t width = (tag & 7) == 1 ? 8 : 4;
+        if (end - p < width) return std::nullopt;
+        p += width;
         break;
-      case 5:
-        p += 4;
-        break;
+      }
       default:
         return std::nullopt;
     }

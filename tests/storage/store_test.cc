@@ -407,6 +407,33 @@ TEST(StoreDamageTest, ShortKeysAreCorruptionNotReadsPastTheirEnd) {
   }
 }
 
+// A node record cut inside a fixed-width field (wire types 1 and 5) used to
+// be read past its end by the graph scan's label reader and taken for a
+// node of label 0; the scan now says the store is damaged.
+TEST(StoreDamageTest, ANodeRecordCutInsideAFixedFieldIsCorruption) {
+  for (const std::string& value : {std::string("\x09\x01\x02", 3), std::string("\x0d\x01", 2)}) {
+    SCOPED_TRACE(::testing::PrintToString(value));
+    TempDir dir;
+    {
+      std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+      storage::LoadSummary summary;
+      ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
+    }
+    WriteRaw(dir / "store", [&](rocksdb::DB* db, const Handles& cf) {
+      std::string key(8, '\0');
+      key[7] = 1;  // node 1, big-endian
+      ASSERT_TRUE(db->Put({}, cf(storage::Column::kNodes), key, value).ok());
+    });
+    std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+    ASSERT_NE(store, nullptr);
+    uint64_t sequence = 0;
+    Status scan = store->ScanGraph([](NodeId, storage::LabelId) {},
+                                   [](const storage::EdgeEntry&) {}, &sequence);
+    EXPECT_EQ(scan.code(), StatusCode::kCorruption) << scan.ToString();
+    EXPECT_THAT(scan.message(), ::testing::HasSubstr("node record cannot be decoded"));
+  }
+}
+
 // What a user of `dyad check` sees of a damaged store.
 TEST(StoreCheckTest, TheCommandLineSaysTheStoreIsDamaged) {
   TempDir dir;
