@@ -327,6 +327,7 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   }
   auto store = std::unique_ptr<Store>(new Store());
   store->dir_ = dir;
+  store->query_only_ = options.query_only;
   if (options.node_cache_entries > 0)
     store->node_cache_ = std::make_unique<NodeCache>(options.node_cache_entries);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -551,7 +552,7 @@ Result<std::vector<std::optional<std::string>>> Store::MultiGet(
   if (snapshot == nullptr) snapshot = pinned.emplace(db_.get()).snapshot;
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
-  ro.fill_cache = fill_cache;
+  ro.fill_cache = fill_cache && !query_only_;
   // In slices of sorted keys: a value pins its block until copied out, and
   // outside the block cache every block is a buffer of its own, so many
   // keys at once would hold many blocks.

@@ -239,6 +239,9 @@ class Store {
                                        NodeProps props = NodeProps::kWith) const;
 
   std::filesystem::path dir_;
+  // A one-off query process (StoreOptions::query_only): its batched reads
+  // keep no blocks, each of which would be fresh memory to fault in.
+  bool query_only_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
