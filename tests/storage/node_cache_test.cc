@@ -24,6 +24,16 @@ std::unique_ptr<Store> OpenCached(const std::filesystem::path& dir, size_t entri
   return store.ok() ? std::move(store).value() : nullptr;
 }
 
+// The seeds in a new store with a node cache of `entries`.
+std::unique_ptr<Store> CachedSeeds(const std::filesystem::path& dir, size_t entries) {
+  auto store = OpenCached(dir / "store", entries);
+  if (store == nullptr) return nullptr;
+  storage::LoadSummary summary;
+  Status loaded = LoadPath(*store, SeedFacts(), &summary);
+  EXPECT_OK(loaded);
+  return loaded.ok() ? std::move(store) : nullptr;
+}
+
 // Every node as the store's latest state holds it, read around the cache.
 std::vector<Node> Uncached(const Store& store, const std::vector<NodeId>& ids) {
   Result<std::vector<Node>> nodes = store.NewView()->GetNodes(ids);
@@ -55,10 +65,8 @@ std::vector<NodeId> AllIds(const Store& store) {
 
 TEST(NodeCacheTest, ALoadedChunkIsSeenByTheNextRead) {
   TempDir dir;
-  auto store = OpenCached(dir.path() / "store", 64);
+  auto store = CachedSeeds(dir.path(), 64);
   ASSERT_NE(store, nullptr);
-  storage::LoadSummary summary;
-  ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
 
   // Fill the cache: the node, and what "Kiani" resolves to.
   Result<NodeId> kiani = store->Resolve("Kiani");
@@ -69,12 +77,13 @@ TEST(NodeCacheTest, ALoadedChunkIsSeenByTheNextRead) {
   EXPECT_EQ(before->aliases.size(), 5u);
 
   // A new alias for him, and a place that is also called Kiani.
+  storage::LoadSummary loaded;
   ASSERT_OK(LoadText(
       *store,
       R"({"kind":"entity","label":"Person","name":"Ashfaq Parvez Kayani","aliases":["COAS Kayani"]}
 {"kind":"entity","label":"Location","name":"Kiani"}
 )",
-      &summary, {}, "more.jsonl"));
+      &loaded, {}, "more.jsonl"));
   Result<Node> after = store->GetNode(*kiani);
   ASSERT_OK(after.status());
   EXPECT_EQ(after->aliases.size(), 6u);
@@ -93,10 +102,8 @@ TEST(NodeCacheTest, ALoadedChunkIsSeenByTheNextRead) {
 
 TEST(NodeCacheTest, ATinyCacheStillAnswersEveryNodeWithOrWithoutProps) {
   TempDir dir;
-  auto store = OpenCached(dir.path() / "store", 4);
+  auto store = CachedSeeds(dir.path(), 4);
   ASSERT_NE(store, nullptr);
-  storage::LoadSummary summary;
-  ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
   std::vector<NodeId> ids = AllIds(*store);
   ASSERT_EQ(ids.size(), 19u);
   const std::vector<std::string> truth = Describe(Uncached(*store, ids));
