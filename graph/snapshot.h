@@ -253,6 +253,23 @@ class Snapshot {
     }
   }
 
+  // The far ends of `v`'s base steps, out and in, as runs of the base
+  // arrays, when `v` has no delta steps and none hidden (else false): a
+  // counting traversal's tight loop, without a call per step. Entries are
+  // not bounds-checked; the caller skips those >= vertex_count().
+  bool BaseRuns(VertexId v, std::span<const VertexId>* out, std::span<const VertexId>* in) const {
+    if (Touched(v) || v >= base_->vertex_count()) return false;
+    const uint64_t m = base_->edge_count();
+    auto run = [&](const uint64_t* off, const VertexId* ends) {
+      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
+      const uint64_t begin = std::min(off[v], end);
+      return std::span<const VertexId>(ends + begin, end - begin);
+    };
+    *out = run(base_->out_offsets(), base_->out_targets());
+    *in = run(base_->in_offsets(), base_->in_sources());
+    return true;
+  }
+
   // Facts with `v` at either end, an upper bound (exact without a delta):
   // the work of expanding `v`, for frontier choices and deadlines.
   uint64_t Degree(VertexId v) const;

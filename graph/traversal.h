@@ -27,6 +27,8 @@ class Traversal {
             const TraversalFilter& filter, std::initializer_list<VertexId> endpoints);
 
   const Snapshot& snapshot() const { return *snap_; }
+  // No filter at all: every step passes.
+  bool plain() const { return plain_; }
 
   // The same traversal walked backwards: a step u -> v here is v -> u there.
   Traversal Reversed() const;
