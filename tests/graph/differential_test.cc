@@ -182,6 +182,31 @@ bool CheckNeighbours(const Loaded& l, NodeId start, int depth, const NamedFilter
     ok = false;
     ADD_FAILURE() << "truncated by " << graph::LimitName(got->truncated_by);
   }
+  // Counting (no facts) takes its own loop when nothing filters: the same
+  // nodes, in any order, and with a node limit the same cut.
+  auto sorted = [](std::vector<std::pair<NodeId, int>> nodes) {
+    std::sort(nodes.begin(), nodes.end());
+    return nodes;
+  };
+  for (size_t max_nodes : {std::numeric_limits<size_t>::max(), size_t{3}}) {
+    graph::QueryLimits limits;
+    limits.max_nodes = max_nodes;
+    Result<Neighbourhood> counted =
+        l.engine->Neighbours(*l.snap, start, depth, filter.second, limits, /*with_facts=*/false);
+    Result<Neighbourhood> listed =
+        l.engine->Neighbours(*l.snap, start, depth, filter.second, limits, /*with_facts=*/true);
+    if (!counted.ok() || !listed.ok()) {
+      ok = false;
+      ADD_FAILURE() << counted.status().ToString() << " " << listed.status().ToString();
+      continue;
+    }
+    if (sorted(counted->nodes) != sorted(listed->nodes) ||
+        counted->truncated_by != listed->truncated_by) {
+      ok = false;
+      ADD_FAILURE() << "counting with a limit of " << max_nodes << " found "
+                    << counted->nodes.size() << " nodes, listing " << listed->nodes.size();
+    }
+  }
   return ok;
 }
 
