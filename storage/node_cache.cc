@@ -7,19 +7,6 @@
 namespace dyad::storage {
 namespace {
 
-template <typename Shard, typename Key>
-auto Lookup(Shard& shard, const Key& key)
-    -> std::optional<typename decltype(shard.young)::mapped_type> {
-  std::lock_guard lock(shard.mu);
-  if (auto it = shard.young.find(key); it != shard.young.end()) return it->second;
-  auto it = shard.old.find(key);
-  if (it == shard.old.end()) return std::nullopt;
-  auto value = it->second;
-  shard.young.emplace(it->first, std::move(it->second));
-  shard.old.erase(it);
-  return value;
-}
-
 // Called with the shard's lock held.
 template <typename Shard, typename Key, typename Value>
 void Insert(Shard& shard, Key&& key, Value&& value, size_t generation_size) {
@@ -44,8 +31,11 @@ void NodeCache::Put(std::shared_ptr<const Node> node, uint64_t read_generation) 
 }
 
 std::optional<NodeId> NodeCache::Resolved(std::string_view ref) const {
+  std::optional<NodeId> found;
   // Debian's Abseil has a string_view of its own.
-  return Lookup(refs_[absl::HashOf(ref) % kShards], absl::string_view(ref.data(), ref.size()));
+  VisitIn(refs_[absl::HashOf(ref) % kShards], absl::string_view(ref.data(), ref.size()),
+          [&](NodeId id) { found = id; });
+  return found;
 }
 
 void NodeCache::PutResolved(std::string_view ref, NodeId id, uint64_t read_generation) {

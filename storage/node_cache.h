@@ -63,6 +63,10 @@ class NodeCache {
     mutable std::mutex mu;
     mutable absl::flat_hash_map<Key, Value> young, old;
   };
+  // Calls fn(value) under the shard's lock if `key` is in it, moving it to
+  // the young generation; returns whether it was.
+  template <typename S, typename K, typename Fn>
+  static bool VisitIn(S& shard, const K& key, Fn&& fn);
   static constexpr size_t kShards = 16;
 
   const size_t generation_size_;  // per shard and generation
@@ -71,20 +75,25 @@ class NodeCache {
   std::array<Shard<std::string, NodeId>, kShards> refs_;
 };
 
-template <typename Fn>
-bool NodeCache::Visit(NodeId id, Fn&& fn) const {
-  auto& shard = nodes_[absl::HashOf(id) % kShards];
+template <typename S, typename K, typename Fn>
+bool NodeCache::VisitIn(S& shard, const K& key, Fn&& fn) {
   std::lock_guard lock(shard.mu);
-  if (auto it = shard.young.find(id); it != shard.young.end()) {
-    fn(*it->second);
+  if (auto it = shard.young.find(key); it != shard.young.end()) {
+    fn(it->second);
     return true;
   }
-  auto it = shard.old.find(id);
+  auto it = shard.old.find(key);
   if (it == shard.old.end()) return false;
-  fn(*it->second);
-  shard.young.emplace(id, std::move(it->second));
+  fn(it->second);
+  shard.young.emplace(it->first, std::move(it->second));
   shard.old.erase(it);
   return true;
+}
+
+template <typename Fn>
+bool NodeCache::Visit(NodeId id, Fn&& fn) const {
+  return VisitIn(nodes_[absl::HashOf(id) % kShards], id,
+                 [&](const std::shared_ptr<const Node>& node) { fn(*node); });
 }
 
 }  // namespace dyad::storage
