@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <type_traits>
 #include <utility>
 
 #include "storage/dates.h"
@@ -55,12 +56,30 @@ Result<std::vector<FactView>> FactsFromProto(
 
 }  // namespace
 
+namespace {
+
+// A node's wire form, copied from an lvalue and moved from an rvalue (the
+// strings of a server's most frequent answer).
+template <class N>
+void NodeToProto(N&& node, v1::Node* out) {
+  out->set_id(std::forward<N>(node).external_id);
+  out->set_label(std::forward<N>(node).label);
+  out->set_name(std::forward<N>(node).name);
+  out->mutable_aliases()->Reserve(static_cast<int>(node.aliases.size()));
+  for (auto& a : node.aliases) {
+    if constexpr (std::is_lvalue_reference_v<N>) {
+      out->add_aliases(a);
+    } else {
+      out->add_aliases(std::move(a));
+    }
+  }
+}
+
+}  // namespace
+
 v1::Node ToProto(const storage::Node& node) {
   v1::Node out;
-  out.set_id(node.external_id);
-  out.set_label(node.label);
-  out.set_name(node.name);
-  for (const auto& a : node.aliases) out.add_aliases(a);
+  NodeToProto(node, &out);
   return out;
 }
 
@@ -465,27 +484,14 @@ Result<FactsView> FromProto(const v1::GetFactsResponse& in) {
   return view;
 }
 
-v1::NeighbourhoodResponse ToProto(const NeighboursView& view) {
-  return ToProto(NeighboursView(view));
-}
-
 v1::NeighbourhoodResponse ToProto(NeighboursView&& view) {
-  // Strings are moved, not copied: a small neighbourhood's answer is mostly
-  // node names, and this is a server's most frequent call.
-  auto move_node = [](storage::Node& node, v1::Node* out) {
-    out->set_id(std::move(node.external_id));
-    out->set_label(std::move(node.label));
-    out->set_name(std::move(node.name));
-    out->mutable_aliases()->Reserve(static_cast<int>(node.aliases.size()));
-    for (auto& a : node.aliases) out->add_aliases(std::move(a));
-  };
   v1::NeighbourhoodResponse out;
-  move_node(view.start, out.mutable_start());
+  NodeToProto(std::move(view.start), out.mutable_start());
   out.set_depth(static_cast<uint32_t>(view.depth));
   out.mutable_nodes()->Reserve(static_cast<int>(view.nodes.size()));
   for (auto& n : view.nodes) {
     v1::NeighbourNode* node = out.add_nodes();
-    move_node(n.node, node->mutable_node());
+    NodeToProto(std::move(n.node), node->mutable_node());
     node->set_hops(static_cast<uint32_t>(n.hops));
   }
   FactsToProto(view.facts, out.mutable_facts());

@@ -50,7 +50,8 @@ Result<storage::Node> FromProto(const v1::UpsertEntityRequest& request);
 // Answers, both ways.
 v1::GetFactsResponse ToProto(const FactsView& view);
 Result<FactsView> FromProto(const v1::GetFactsResponse& response);
-v1::NeighbourhoodResponse ToProto(const NeighboursView& view);
+// Moves the view's strings: a small neighbourhood's answer is mostly node
+// names, and this is a server's most frequent call.
 v1::NeighbourhoodResponse ToProto(NeighboursView&& view);
 Result<NeighboursView> FromProto(const v1::NeighbourhoodResponse& response);
 v1::PathsResponse ToProto(const PathsView& view);
