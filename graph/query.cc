@@ -422,24 +422,15 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
         // the base arrays. A step per call kept too few of the random
         // reads of `hop` in flight at once; this is Q2's hot loop.
         for (std::span<const VertexId> run : {out_run, in_run}) {
-          if (found.size() + run.size() <= limits.max_nodes) {
-            for (VertexId v : run) {
-              if (v >= vertex_count || hop.Has(v)) continue;
-              hop.Mark(v);
-              found.emplace_back(v, h + 1);
-              if (!last) next.push_back(v);
+          for (VertexId v : run) {
+            if (v >= vertex_count || hop.Has(v)) continue;
+            hop.Mark(v);
+            if (found.size() >= limits.max_nodes) {
+              overflow.push_back(v);
+              continue;
             }
-          } else {
-            for (VertexId v : run) {
-              if (v >= vertex_count || hop.Has(v)) continue;
-              hop.Mark(v);
-              if (found.size() >= limits.max_nodes) {
-                overflow.push_back(v);
-                continue;
-              }
-              found.emplace_back(v, h + 1);
-              if (!last) next.push_back(v);
-            }
+            found.emplace_back(v, h + 1);
+            if (!last) next.push_back(v);
           }
         }
         continue;
