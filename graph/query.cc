@@ -366,6 +366,57 @@ std::shared_ptr<const QueryEngine::PredicateTables> QueryEngine::Tables() const 
   return tables_;
 }
 
+QueryEngine::Actors QueryEngine::ActorsOf(const Snapshot& snap,
+                                          const std::shared_ptr<const PredicateTables>& tables,
+                                          VertexId country) const {
+  auto same = [](const auto& weak, const auto& shared) {
+    return !weak.owner_before(shared) && !shared.owner_before(weak);
+  };
+  {
+    std::lock_guard lock(actors_mu_);
+    if (same(actors_.base, snap.base_ptr()) && same(actors_.delta, snap.delta_ptr()) &&
+        actors_.tables == tables) {
+      if (auto it = actors_.by_country.find(country); it != actors_.by_country.end())
+        return it->second;
+    }
+  }
+  const std::vector<uint8_t>& structural = tables->structural;
+  uint16_t lowest = UINT16_MAX, highest = 0;
+  for (size_t p = 0; p < structural.size(); ++p) {
+    if (!structural[p]) continue;
+    lowest = std::min(lowest, static_cast<uint16_t>(p));
+    highest = std::max(highest, static_cast<uint16_t>(p));
+  }
+  // Asim Bajwa -> ISPR -> Pakistan: breadth first over structural in-steps.
+  Marks& members = ThreadMarks(kMarksC, snap.vertex_count());
+  auto actors = std::make_shared<std::vector<VertexId>>(1, country);
+  std::vector<VertexId> frontier{country}, next;
+  members.Mark(country);
+  while (!frontier.empty()) {
+    next.clear();
+    for (VertexId c : frontier) {
+      snap.ForEachInAmong(c, structural, lowest, highest, [&](Step st) {
+        if (members.Has(st.other)) return;
+        members.Mark(st.other);
+        next.push_back(st.other);
+        actors->push_back(st.other);
+      });
+    }
+    frontier.swap(next);
+  }
+  actors->shrink_to_fit();
+
+  // A bound on what the cache holds: four times the vertices, as ids.
+  const size_t max_vertices = std::max<size_t>(4 * size_t{snap.vertex_count()}, 1 << 16);
+  std::lock_guard lock(actors_mu_);
+  if (!same(actors_.base, snap.base_ptr()) || !same(actors_.delta, snap.delta_ptr()) ||
+      actors_.tables != tables || actors_.vertices + actors->size() > max_vertices) {
+    actors_ = ActorCache{snap.base_ptr(), snap.delta_ptr(), tables, {}, 0};
+  }
+  if (actors_.by_country.emplace(country, actors).second) actors_.vertices += actors->size();
+  return actors;
+}
+
 Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start, int depth,
                                               const TraversalFilter& filter,
                                               const QueryLimits& limits, bool with_facts) const {
@@ -632,39 +683,16 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   r.by = by;
   std::shared_ptr<const PredicateTables> tables = Tables();
   const std::vector<double>& weight = tables->weight;
-  const std::vector<uint8_t>& structural = tables->structural;
-  // Actors of a country: the nodes that reach it through structural facts,
-  // transitively (Asim Bajwa -> ISPR -> Pakistan). Membership ignores the
-  // query's filters: the window and thresholds apply to the events.
+  // Membership ignores the query's filters: the window and thresholds
+  // apply to the events.
   DeadlineCheck deadline(limits.deadline, limits.cancelled);
-  uint16_t lowest = UINT16_MAX, highest = 0;
-  for (size_t p = 0; p < structural.size(); ++p) {
-    if (!structural[p]) continue;
-    lowest = std::min(lowest, static_cast<uint16_t>(p));
-    highest = std::max(highest, static_cast<uint16_t>(p));
-  }
-  auto roll_up = [&](VertexId country, Marks& members) {
-    std::vector<VertexId> actors{country}, frontier{country}, next;
-    members.Mark(country);
-    while (!frontier.empty()) {
-      next.clear();
-      for (VertexId c : frontier) {
-        snap.ForEachInAmong(c, structural, lowest, highest, [&](Step st) {
-          if (members.Has(st.other)) return;
-          members.Mark(st.other);
-          next.push_back(st.other);
-          actors.push_back(st.other);
-        });
-      }
-      frontier.swap(next);
-    }
-    return actors;
-  };
+  const auto va = static_cast<VertexId>(a), vb = static_cast<VertexId>(b);
+  Actors actors_a = ActorsOf(snap, tables, va);
+  Actors actors_b = ActorsOf(snap, tables, vb);
   Marks& in_a = ThreadMarks(kMarksA, snap.vertex_count());
   Marks& in_b = ThreadMarks(kMarksB, snap.vertex_count());
-  const auto va = static_cast<VertexId>(a), vb = static_cast<VertexId>(b);
-  std::vector<VertexId> actors_a = roll_up(va, in_a);
-  roll_up(vb, in_b);
+  for (VertexId x : *actors_a) in_a.Mark(x);
+  for (VertexId x : *actors_b) in_b.Mark(x);
 
   // Events pass the same filters as any traversal, directions aside: a
   // dyad counts each fact once, from its subject's country to its
@@ -733,7 +761,7 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
     ++total.events;
     total.goldstein += w;
   };
-  for (VertexId x : actors_a) {
+  for (VertexId x : *actors_a) {
     if (deadline.active() && deadline.Expired(1 + snap.Degree(x))) {
       r.truncated_by = Limit::kDeadline;
       break;

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "graph/snapshot.h"
@@ -171,10 +172,32 @@ class QueryEngine {
   };
   std::shared_ptr<const PredicateTables> Tables() const;
 
+  // The actors of `country` in `snap`: itself and every node that reaches
+  // it through structural facts, transitively. Remembered per snapshot and
+  // predicate tables, since a pipeline asks about the same few hundred
+  // countries again and again, and rolling one up reads thousands of
+  // adjacency lists that the events loop does not need.
+  using Actors = std::shared_ptr<const std::vector<VertexId>>;
+  Actors ActorsOf(const Snapshot& snap, const std::shared_ptr<const PredicateTables>& tables,
+                  VertexId country) const;
+
   const storage::Store& store_;
   const Vocabulary& vocabulary_;
   mutable std::mutex tables_mu_;
   mutable std::shared_ptr<const PredicateTables> tables_;
+
+  // Roll-ups of one snapshot (held weakly, so that a cache never keeps an
+  // old image alive) and one set of tables; forgotten when either changes
+  // or when they grow past a bound.
+  struct ActorCache {
+    std::weak_ptr<const CsrImage> base;
+    std::weak_ptr<const Delta> delta;
+    std::shared_ptr<const PredicateTables> tables;
+    std::unordered_map<VertexId, Actors> by_country;
+    size_t vertices = 0;  // over all lists
+  };
+  mutable std::mutex actors_mu_;
+  mutable ActorCache actors_;
 };
 
 }  // namespace dyad::graph

@@ -276,6 +276,33 @@ TEST_F(SnapshotTest, FactsAndNodesOfTheDeltaAreUpdatedInPlace) {
   EXPECT_EQ(n->nodes[0].first, Id("Serdyukov"));
 }
 
+// One engine answers dyads on snapshots old and new: the actors it rolled
+// up for one snapshot never answer for another. Serdyukov becomes an actor
+// of Russia in `after`, and Kayani's meeting with him a Pakistan -> Russia
+// event there, and only there.
+TEST_F(SnapshotTest, ADyadSeesTheActorsOfItsOwnSnapshot) {
+  LoadSeeds();
+  OpenManager();
+  QueryEngine engine(*store_, Vocabulary::Default());
+  auto events = [&](const Snapshot& snap) {
+    Result<graph::DyadTimeline> d = engine.Dyad(snap, Id("Country:Russia"), Id("Country:Pakistan"),
+                                                graph::Period::kYear, {}, {});
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? std::pair(d->a_to_b.events, d->b_to_a.events) : std::pair<uint64_t, uint64_t>();
+  };
+  const std::shared_ptr<const Snapshot> before = manager_->Current();
+  const auto seeds = events(*before);
+  EXPECT_EQ(events(*before), seeds);  // asked twice, the second from what it remembers
+
+  LoadMore();
+  const std::shared_ptr<const Snapshot> after = manager_->Current();
+  // COOPERATED_ECONOMICALLY was there already (now corroborated); the
+  // meeting is new.
+  EXPECT_EQ(events(*after), std::pair(seeds.first, seeds.second + 1));
+  EXPECT_EQ(events(*before), seeds);
+  EXPECT_EQ(events(*after), std::pair(seeds.first, seeds.second + 1));
+}
+
 TEST_F(SnapshotTest, AnEmptyStoreHasAnEmptySnapshotUntilALoad) {
   OpenManager();
   EXPECT_EQ(manager_->Current()->edge_count(), 0u);
