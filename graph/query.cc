@@ -438,16 +438,13 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   // Frontiers are per-thread buffers, reused: a 1-hop query allocates
   // nothing but its answer.
   thread_local std::vector<VertexId> frontier, next;
-  // Found nodes gather in a per-thread buffer whose pages stay warm, and are
-  // copied once into the answer: growing the answer itself would move it
-  // again and again on a big neighbourhood.
-  thread_local std::vector<std::pair<NodeId, int>> found;
-  found.clear();
-  // Room for every node the answer may hold, reserved up front: a doubling
-  // of a million-entry buffer in mid-traversal would be one step of many
-  // milliseconds that no deadline check could interrupt. Its pages are
-  // touched only as nodes are found.
-  found.reserve(std::min<size_t>(snap.vertex_count(), limits.max_nodes));
+  // The answer is written in place, and each level's room is reserved
+  // before the level is scanned (below): a doubling of a million-entry
+  // buffer in mid-traversal would be one step of many milliseconds that no
+  // deadline check could interrupt. Its pages are touched only as nodes are
+  // found, and the allocator keeps freed pages (service/jemalloc_conf.cc),
+  // so the next query's answer does not fault them in again.
+  std::vector<std::pair<NodeId, int>>& found = r.nodes;
   frontier.assign(1, s);
   const bool timed = deadline.active();
   const bool counting = t.plain() && !with_facts && !timed;
@@ -462,6 +459,11 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
     next.clear();
     const bool last = h + 1 == depth;
     const size_t level_start = found.size();
+    // A level adds at most one node per step of its frontier.
+    uint64_t room = found.size();
+    for (VertexId u : frontier) room += snap.Degree(u);
+    room = std::min<uint64_t>({room, snap.vertex_count(), limits.max_nodes});
+    if (room > found.capacity()) found.reserve(room);
     for (VertexId u : frontier) {
       if (timed && deadline.Expired()) {
         r.truncated_by = Limit::kDeadline;
@@ -524,13 +526,6 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
       next.clear();
     }
     frontier.swap(next);
-  }
-  // A big answer takes the buffer itself (a copy of a million nodes costs
-  // milliseconds, past a deadline); the next query grows a new one.
-  if (found.size() > 65536) {
-    r.nodes.swap(found);
-  } else {
-    r.nodes.assign(found.begin(), found.end());
   }
   // The BFS appended nodes level by level; order each level by id. A
   // counting query (no facts) needs no order.
