@@ -195,9 +195,10 @@ class Snapshot {
       const VertexId* src = base_->in_sources();
       const EdgeIndex* idx = base_->in_edges();
       const VertexId n = base_->vertex_count();
-      const uint64_t end = std::min<uint64_t>(off[v + 1], base_->edge_count());
+      const EdgeIndex m = base_->edge_count();
+      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
       for (uint64_t i = off[v]; i < end; ++i) {
-        if (src[i] >= n) continue;  // in_edges were checked when mapped
+        if (src[i] >= n || idx[i] >= m) continue;
         if (touched && delta_->hidden.contains(idx[i])) continue;
         fn(Step{src[i], idx[i]});
       }
@@ -224,13 +225,18 @@ class Snapshot {
       const EdgeIndex* idx = base_->in_edges();
       const EdgeProps* props = base_->props();
       const VertexId n = base_->vertex_count();
-      const uint64_t end = std::min<uint64_t>(off[v + 1], base_->edge_count());
+      const EdgeIndex m = base_->edge_count();
+      // An in-edge outside the image (damage) sorts last and is skipped.
+      auto predicate = [&](uint64_t i) -> uint16_t {
+        return idx[i] < m ? props[idx[i]].predicate : UINT16_MAX;
+      };
+      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
       uint64_t lo = std::min(off[v], end);
-      if (lo < end && props[idx[lo]].predicate < lowest) {
+      if (lo < end && predicate(lo) < lowest) {
         uint64_t hi = end;
         while (lo < hi) {
           const uint64_t mid = lo + (hi - lo) / 2;
-          if (props[idx[mid]].predicate < lowest) {
+          if (predicate(mid) < lowest) {
             lo = mid + 1;
           } else {
             hi = mid;
@@ -238,6 +244,7 @@ class Snapshot {
         }
       }
       for (uint64_t i = lo; i < end; ++i) {
+        if (idx[i] >= m) continue;
         const uint16_t p = props[idx[i]].predicate;
         if (p > highest) break;
         if (!want(p) || src[i] >= n) continue;

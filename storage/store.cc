@@ -89,7 +89,12 @@ rocksdb::ColumnFamilyOptions ColumnOptions(Column c, bool query_only) {
   // mostly miss while a store is growing: a Bloom filter answers those
   // without reading a block.
   if (c != Column::kMeta && !query_only) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  t.block_size = 16 * 1024;
+  // Facts and nodes are read at random: a hub's answer names thousands of
+  // them, each in a different block, and each block is decompressed whole.
+  // Small LZ4 blocks make such a read cheap; the other families are read
+  // in order (adjacency scans) or rarely, and keep bigger zstd blocks.
+  const bool random_reads = c == Column::kOut || c == Column::kNodes;
+  t.block_size = random_reads ? 4 * 1024 : 16 * 1024;
   // Index and filter blocks go through the block cache, loaded when first
   // needed: opening a big store must not read every file's filter (a
   // one-off CLI query would spend most of its time there).
@@ -103,7 +108,7 @@ rocksdb::ColumnFamilyOptions ColumnOptions(Column c, bool query_only) {
   t.block_cache = SharedBlockCache();
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = rocksdb::kLZ4Compression;
-  o.bottommost_compression = rocksdb::kZSTD;
+  o.bottommost_compression = random_reads ? rocksdb::kLZ4Compression : rocksdb::kZSTD;
   o.level_compaction_dynamic_level_bytes = true;
   return o;
 }
