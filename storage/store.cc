@@ -162,6 +162,31 @@ Status UnmarkCreating(const fs::path& dir) {
   return SyncDirectory(dir);
 }
 
+// RocksDB before 8.3 starts a new WAL at every open and keeps the previous
+// one for as long as it stays empty (facebook/rocksdb#11313): every query
+// process left an empty .log behind, and every open read them all (a
+// store queried a hundred times had a hundred). An empty WAL older than
+// the current one holds no records, and with
+// track_and_verify_wals_in_manifest off (the default) no open looks for
+// it: removed once this process holds the store's lock. Best effort.
+void RemoveEmptyOldWals(rocksdb::DB& db, const fs::path& dir) {
+  std::unique_ptr<rocksdb::LogFile> current;
+  if (!db.GetCurrentWalFile(&current).ok() || !current) return;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= 4 || !name.ends_with(".log")) continue;
+    const std::string_view digits(name.data(), name.size() - 4);
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    const uint64_t number = std::strtoull(name.c_str(), nullptr, 10);
+    std::error_code size_ec;
+    if (number < current->LogNumber() && entry.file_size(size_ec) == 0 && !size_ec) {
+      fs::remove(entry.path(), size_ec);
+    }
+  }
+}
+
 bool OnReadOnlyFileSystem(const fs::path& dir) {
   struct statvfs st = {};
   return ::statvfs(dir.c_str(), &st) == 0 && (st.f_flag & ST_RDONLY) != 0;
@@ -385,6 +410,7 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
     return FromRocks(s, fmt::format("opening {}", dir.string()));
   }
   store->db_.reset(raw);
+  if (!read_only) RemoveEmptyOldWals(*store->db_, dir);
   // handles[0] is the default family, which dyad does not use.
   store->db_->DestroyColumnFamilyHandle(handles[0]);
   store->handles_.assign(handles.begin() + 1, handles.end());

@@ -181,6 +181,38 @@ TEST_F(StoreTest, ReopenKeepsEverythingAndIdsAreStable) {
   EXPECT_EQ(store_->GetStats().nodes, 20u);
 }
 
+// RocksDB 7.8 starts a WAL at every open and kept the empty ones
+// (facebook/rocksdb#11313): a store queried a hundred times had a hundred
+// empty .log files, which every open read.
+TEST_F(StoreTest, OpensLeaveNoPileOfEmptyWals) {
+  const std::string before = RawScan(*store_);
+  auto wals = [&] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path() / "store"))
+      n += e.path().extension() == ".log";
+    return n;
+  };
+  for (int i = 0; i < 12; ++i) {
+    store_.reset();
+    storage::StoreOptions options;
+    options.query_only = i % 2 == 0;
+    Result<std::unique_ptr<storage::Store>> s =
+        storage::Store::Open(dir_.path() / "store", options);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  EXPECT_LE(wals(), 2);
+  EXPECT_EQ(RawScan(*store_), before);
+  EXPECT_EQ(store_->GetStats().facts, 27u);
+  // Writes after all that still land, and survive a reopen.
+  storage::LoadSummary summary;
+  ASSERT_OK(LoadText(*store_, R"({"kind":"entity","label":"Country","name":"Nepal"})", &summary));
+  store_.reset();
+  store_ = OpenStore(dir_.path() / "store");
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->GetStats().nodes, 20u);
+}
+
 TEST_F(StoreTest, SecondOpenOfTheSameStoreIsBusy) {
   storage::StoreOptions options;
   Result<std::unique_ptr<storage::Store>> second =
