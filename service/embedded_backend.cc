@@ -96,8 +96,16 @@ void SortFacts(std::vector<FactView>& facts) {
     return std::tie(v.subject.name, v.subject.id, v.fact.predicate, v.object.name, v.object.id,
                     v.fact.valid_from);
   };
-  std::sort(facts.begin(), facts.end(),
-            [&](const FactView& a, const FactView& b) { return key(a) < key(b); });
+  // A view is big (a fact with its sources, two nodes): sort their
+  // positions, then move each view once.
+  std::vector<uint32_t> order(facts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return key(facts[a]) < key(facts[b]); });
+  std::vector<FactView> sorted;
+  sorted.reserve(facts.size());
+  for (uint32_t i : order) sorted.push_back(std::move(facts[i]));
+  facts = std::move(sorted);
 }
 
 // The facts of `keys` with provenance and end nodes, in `facts` order.
