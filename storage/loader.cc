@@ -229,6 +229,9 @@ class Loader::Impl {
       const std::vector<std::vector<std::pair<std::string, std::string>>>& columns);
   Status WriteWithIngest(
       const std::vector<std::vector<std::pair<std::string, std::string>>>& columns);
+  // Waits until RocksDB has merged the files this load ingested into the
+  // levels below (see the definition).
+  Status WaitForCompactions();
 
   // An error of the store (not of the input) met while applying a record.
   Status store_error_;
@@ -248,6 +251,7 @@ class Loader::Impl {
   // Hashes of the facts this load committed, used instead of a RocksDB
   // read per fact while the store had no facts when the load began: a fact
   // not in the set cannot exist; one in it (or a hash collision) is read.
+  // Such a store had no docs either.
   bool store_was_empty_ = false;
   absl::flat_hash_set<uint64_t> committed_facts_;
   uint64_t ingest_seq_ = 0;
@@ -558,8 +562,10 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
   }
 
   if (!known_docs_.count(f.doc) && !chunk_.docs.count(f.doc)) {
+    // Docs come with facts: a store that had none when the load began
+    // holds no doc but those of this load's chunks (known_docs_).
     std::string value;
-    Status st = store_.Get(Column::kDocs, f.doc, &value);
+    Status st = store_was_empty_ ? Status::NotFound("") : store_.Get(Column::kDocs, f.doc, &value);
     if (st.IsNotFound()) {
       dyad::v1::DocRecord doc;
       if (const auto* v = StringField(f.source_fields, "outlet")) doc.set_outlet(*v);
@@ -770,9 +776,11 @@ Status Loader::Impl::WriteWithIngest(
     rocksdb::ColumnFamilyDescriptor desc;
     store_.handles_[i]->GetDescriptor(&desc).PermitUncheckedError();
     rocksdb::Options opts(rocksdb::DBOptions(), desc.options);
-    // Fast compression on the load path; compaction recompresses the
-    // bottommost level with the column family's own choice later.
-    opts.compression = opts.bottommost_compression = rocksdb::kLZ4Compression;
+    // No compression on the load path: compaction compresses what it
+    // writes with the column family's own choice, and until then the
+    // loader's own reads of these files (corroborations across chunks)
+    // decompress nothing.
+    opts.compression = opts.bottommost_compression = rocksdb::kNoCompression;
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, store_.handles_[i]);
     std::string file =
         (tmp / fmt::format("chunk-{}-{}.sst", ++ingest_seq_, ColumnName(static_cast<Column>(i))))
@@ -796,6 +804,27 @@ Status Loader::Impl::WriteWithIngest(
   rocksdb::Status s = store_.db_->IngestExternalFiles(args);
   cleanup();
   if (!s.ok()) return Status::IOError("ingesting a chunk: " + s.ToString());
+  return Status::OK();
+}
+
+// Each chunk's files overlap every other's and land in level 0, where
+// every read must look at each of them until compaction merges them. A
+// process that closes the store abandons the compactions still running,
+// and a one-off query never compacts: the load waits, so that it ends
+// with a store that queries read quickly.
+Status Loader::Impl::WaitForCompactions() {
+  if (ingest_seq_ == 0) return Status::OK();
+  for (;;) {
+    uint64_t pending = 0, running = 0;
+    store_.db_->GetIntProperty(rocksdb::DB::Properties::kCompactionPending, &pending);
+    store_.db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &running);
+    if (pending == 0 && running == 0) break;
+    uint64_t errors = 0;
+    store_.db_->GetIntProperty("rocksdb.background-errors", &errors);
+    if (errors > 0)
+      return Status::IOError("a compaction after the load failed; see the store's LOG");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   return Status::OK();
 }
 
@@ -976,8 +1005,10 @@ Status Loader::Impl::Load(const std::vector<LoadInput>& inputs, LoadSummary* sum
   // is counted), what the current chunk held is dropped.
   auto finish = [&](Status s) {
     Status written = WaitForWrite();
+    Status compacted = WaitForCompactions();
     summary->seconds = elapsed();
-    return s.ok() ? written : s;
+    if (!s.ok()) return s;
+    return written.ok() ? compacted : written;
   };
 
   uint64_t next_progress = 4096;
