@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -38,6 +39,10 @@ graph::QueryLimits LimitsOf(const QueryFilters& q) {
   limits.cancelled = q.cancelled;
   return limits;
 }
+
+// From this many facts up, a neighbourhood reads its facts on a second
+// thread while it reads its nodes (a thread costs about 0.1 ms).
+constexpr size_t kFactsReadBeside = 2048;
 
 // The nodes an answer names, each read from the store once. Without their
 // props by default: answers show a node's id, label, name and aliases only
@@ -288,6 +293,13 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
                         engine_->Neighbours(*snap, start, request.depth,
                                             FillFilter<graph::TraversalFilter>(request.filters),
                                             limits, request.with_facts));
+  // A hub's facts are read beside its nodes: each side is thousands of
+  // random reads, and a second core would otherwise idle. (`n` outlives
+  // the read: the future is destroyed first, and waits.)
+  std::future<Result<std::vector<storage::Fact>>> facts;
+  if (n.facts.size() >= kFactsReadBeside) {
+    facts = std::async(std::launch::async, [&] { return engine_->FetchFacts(n.facts); });
+  }
   std::vector<NodeId> ids;
   ids.reserve(n.nodes.size() + 1);
   ids.push_back(start);
@@ -304,7 +316,13 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
   std::sort(view.nodes.begin(), view.nodes.end(), [](const auto& a, const auto& b) {
     return std::tie(a.hops, a.node.name, a.node.id) < std::tie(b.hops, b.node.name, b.node.id);
   });
-  DYAD_ASSIGN_OR_RETURN(view.facts, FetchViews(*engine_, n.facts, nodes));
+  if (facts.valid()) {
+    DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> read, facts.get());
+    DYAD_ASSIGN_OR_RETURN(view.facts, ViewsOf(std::move(read), nodes));
+    SortFacts(view.facts);
+  } else {
+    DYAD_ASSIGN_OR_RETURN(view.facts, FetchViews(*engine_, n.facts, nodes));
+  }
   view.truncated_by = graph::LimitName(n.truncated_by);
   return view;
 }
