@@ -389,7 +389,8 @@ QueryEngine::Actors QueryEngine::ActorsOf(const Snapshot& snap,
   }
   // Asim Bajwa -> ISPR -> Pakistan: breadth first over structural in-steps.
   Marks& members = ThreadMarks(kMarksC, snap.vertex_count());
-  auto actors = std::make_shared<std::vector<VertexId>>(1, country);
+  auto actors = std::make_shared<ActorList>();
+  actors->ids.push_back(country);
   std::vector<VertexId> frontier{country}, next;
   members.Mark(country);
   while (!frontier.empty()) {
@@ -399,21 +400,22 @@ QueryEngine::Actors QueryEngine::ActorsOf(const Snapshot& snap,
         if (members.Has(st.other)) return;
         members.Mark(st.other);
         next.push_back(st.other);
-        actors->push_back(st.other);
+        actors->ids.push_back(st.other);
       });
     }
     frontier.swap(next);
   }
-  actors->shrink_to_fit();
+  actors->ids.shrink_to_fit();
+  for (VertexId x : actors->ids) actors->facts += snap.Degree(x);
 
   // A bound on what the cache holds: four times the vertices, as ids.
   const size_t max_vertices = std::max<size_t>(4 * size_t{snap.vertex_count()}, 1 << 16);
   std::lock_guard lock(actors_mu_);
   if (!same(actors_.base, snap.base_ptr()) || !same(actors_.delta, snap.delta_ptr()) ||
-      actors_.tables != tables || actors_.vertices + actors->size() > max_vertices) {
+      actors_.tables != tables || actors_.vertices + actors->ids.size() > max_vertices) {
     actors_ = ActorCache{snap.base_ptr(), snap.delta_ptr(), tables, {}, 0};
   }
-  if (actors_.by_country.emplace(country, actors).second) actors_.vertices += actors->size();
+  if (actors_.by_country.emplace(country, actors).second) actors_.vertices += actors->ids.size();
   return actors;
 }
 
@@ -686,8 +688,8 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   Actors actors_b = ActorsOf(snap, tables, vb);
   Marks& in_a = ThreadMarks(kMarksA, snap.vertex_count());
   Marks& in_b = ThreadMarks(kMarksB, snap.vertex_count());
-  for (VertexId x : *actors_a) in_a.Mark(x);
-  for (VertexId x : *actors_b) in_b.Mark(x);
+  for (VertexId x : actors_a->ids) in_a.Mark(x);
+  for (VertexId x : actors_b->ids) in_b.Mark(x);
 
   // Events pass the same filters as any traversal, directions aside: a
   // dyad counts each fact once, from its subject's country to its
@@ -756,32 +758,47 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
     ++total.events;
     total.goldstein += w;
   };
-  for (VertexId x : *actors_a) {
+  // Every event has an actor of A at one end and one of B at the other, so
+  // scanning either side's actors finds them all: the side with fewer facts
+  // is scanned. A fact counts a_to_b when its subject is of A and its
+  // object of B; else b_to_a when its subject is of B and its object of A.
+  const bool scan_b = actors_b->facts < actors_a->facts;
+  Marks& other = scan_b ? in_a : in_b;
+  // From the scanned side, subjects give one direction and objects the other.
+  const bool out_a_to_b = !scan_b;
+  const bool keep_out = out_a_to_b ? keep_a_to_b : keep_b_to_a;
+  const bool keep_in = out_a_to_b ? keep_b_to_a : keep_a_to_b;
+  auto event_weight = [&](EdgeIndex e) {
+    const uint16_t p = snap.props(e).predicate;
+    return p < weight.size() ? weight[p] : std::numeric_limits<double>::quiet_NaN();
+  };
+  for (VertexId x : (scan_b ? actors_b : actors_a)->ids) {
     if (deadline.active() && deadline.Expired(1 + snap.Degree(x))) {
       r.truncated_by = Limit::kDeadline;
       break;
     }
-    if (keep_a_to_b) {
-      // Membership first: most facts lead outside B, and the marks are
-      // smaller (and hotter) than the edge properties.
+    if (keep_out) {
+      const bool x_in_a = in_a.Has(x);
       snap.ForEachOut(x, [&](Step st) {
-        if (!in_b.Has(st.other)) return;
-        const uint16_t p = snap.props(st.edge).predicate;
-        if (p >= weight.size() || std::isnan(weight[p])) return;
-        if (!t.EdgeOk(st.edge, true)) return;
-        count(x, st.other, st.edge, true, weight[p]);
+        // Membership first: most facts lead outside the other side, and
+        // the marks are smaller (and hotter) than the edge properties.
+        if (!other.Has(st.other)) return;
+        // x of B and of A, object of B: a_to_b, counted from the object.
+        if (scan_b && x_in_a && in_b.Has(st.other)) return;
+        const double w = event_weight(st.edge);
+        if (std::isnan(w) || !t.EdgeOk(st.edge, true)) return;
+        count(x, st.other, st.edge, out_a_to_b, w);
       });
     }
-    if (keep_b_to_a) {
+    if (keep_in) {
       const bool x_in_b = in_b.Has(x);
       snap.ForEachIn(x, [&](Step st) {
-        if (!in_b.Has(st.other)) return;
-        const uint16_t p = snap.props(st.edge).predicate;
-        if (p >= weight.size() || std::isnan(weight[p])) return;
-        // Counted a_to_b already when its subject is an actor of A too.
-        if (x_in_b && in_a.Has(st.other)) return;
-        if (!t.EdgeOk(st.edge, true)) return;
-        count(st.other, x, st.edge, false, weight[p]);
+        if (!other.Has(st.other)) return;
+        // Object of A and of B, subject of A: a_to_b, counted from the subject.
+        if (!scan_b && x_in_b && in_a.Has(st.other)) return;
+        const double w = event_weight(st.edge);
+        if (std::isnan(w) || !t.EdgeOk(st.edge, true)) return;
+        count(st.other, x, st.edge, !out_a_to_b, w);
       });
     }
     DYAD_RETURN_IF_ERROR(failed);

@@ -177,7 +177,11 @@ class QueryEngine {
   // predicate tables, since a pipeline asks about the same few hundred
   // countries again and again, and rolling one up reads thousands of
   // adjacency lists that the events loop does not need.
-  using Actors = std::shared_ptr<const std::vector<VertexId>>;
+  struct ActorList {
+    std::vector<VertexId> ids;
+    uint64_t facts = 0;  // Snapshot::Degree summed over them
+  };
+  using Actors = std::shared_ptr<const ActorList>;
   Actors ActorsOf(const Snapshot& snap, const std::shared_ptr<const PredicateTables>& tables,
                   VertexId country) const;
 
