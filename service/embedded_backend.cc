@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <system_error>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -298,7 +299,11 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
   // the read: the future is destroyed first, and waits.)
   std::future<Result<std::vector<storage::Fact>>> facts;
   if (n.facts.size() >= kFactsReadBeside) {
-    facts = std::async(std::launch::async, [&] { return engine_->FetchFacts(n.facts); });
+    try {
+      facts = std::async(std::launch::async, [&] { return engine_->FetchFacts(n.facts); });
+    } catch (const std::system_error&) {
+      // No thread to spare: the facts are read after the nodes.
+    }
   }
   std::vector<NodeId> ids;
   ids.reserve(n.nodes.size() + 1);
