@@ -444,8 +444,8 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   // before the level is scanned (below): a doubling of a million-entry
   // buffer in mid-traversal would be one step of many milliseconds that no
   // deadline check could interrupt. Its pages are touched only as nodes are
-  // found, and the allocator keeps freed pages (service/jemalloc_conf.cc),
-  // so the next query's answer does not fault them in again.
+  // found, and they are huge pages (service/jemalloc_conf.cc): a million-node
+  // answer faults a few times, not thousands.
   std::vector<std::pair<NodeId, int>>& found = r.nodes;
   frontier.assign(1, s);
   const bool timed = deadline.active();
