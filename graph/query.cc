@@ -680,10 +680,10 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
   r.by = by;
   std::shared_ptr<const PredicateTables> tables = Tables();
   const std::vector<double>& weight = tables->weight;
-  // Membership ignores the query's filters: the window and thresholds
-  // apply to the events.
   DeadlineCheck deadline(limits.deadline, limits.cancelled);
   const auto va = static_cast<VertexId>(a), vb = static_cast<VertexId>(b);
+  // Membership ignores the query's filters: the window and thresholds
+  // apply to the events.
   Actors actors_a = ActorsOf(snap, tables, va);
   Actors actors_b = ActorsOf(snap, tables, vb);
   Marks& in_a = ThreadMarks(kMarksA, snap.vertex_count());

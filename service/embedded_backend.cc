@@ -114,14 +114,19 @@ void SortFacts(std::vector<FactView>& facts) {
   facts = std::move(sorted);
 }
 
+// Facts with their end nodes, in `facts` order.
+Result<std::vector<FactView>> SortedViews(std::vector<storage::Fact> facts, NodeCache& nodes) {
+  DYAD_ASSIGN_OR_RETURN(std::vector<FactView> views, ViewsOf(std::move(facts), nodes));
+  SortFacts(views);
+  return views;
+}
+
 // The facts of `keys` with provenance and end nodes, in `facts` order.
 Result<std::vector<FactView>> FetchViews(const graph::QueryEngine& engine,
                                          const std::vector<storage::FactKey>& keys,
                                          NodeCache& nodes) {
   DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> facts, engine.FetchFacts(keys));
-  DYAD_ASSIGN_OR_RETURN(std::vector<FactView> views, ViewsOf(std::move(facts), nodes));
-  SortFacts(views);
-  return views;
+  return SortedViews(std::move(facts), nodes);
 }
 
 }  // namespace
@@ -321,13 +326,9 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
   std::sort(view.nodes.begin(), view.nodes.end(), [](const auto& a, const auto& b) {
     return std::tie(a.hops, a.node.name, a.node.id) < std::tie(b.hops, b.node.name, b.node.id);
   });
-  if (facts.valid()) {
-    DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> read, facts.get());
-    DYAD_ASSIGN_OR_RETURN(view.facts, ViewsOf(std::move(read), nodes));
-    SortFacts(view.facts);
-  } else {
-    DYAD_ASSIGN_OR_RETURN(view.facts, FetchViews(*engine_, n.facts, nodes));
-  }
+  DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> read,
+                        facts.valid() ? facts.get() : engine_->FetchFacts(n.facts));
+  DYAD_ASSIGN_OR_RETURN(view.facts, SortedViews(std::move(read), nodes));
   view.truncated_by = graph::LimitName(n.truncated_by);
   return view;
 }
