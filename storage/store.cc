@@ -460,15 +460,24 @@ Status Store::LoadMeta() {
                key.size() == kMetaPredicateCountPrefix.size() + 4) {
       DYAD_ASSIGN_OR_RETURN(counters_.predicate_counts[id_after(kMetaPredicateCountPrefix)], u64());
     } else if (key.starts_with(kMetaLabelPrefix) && key.size() == kMetaLabelPrefix.size() + 4) {
+      // Ids are given out 1, 2, 3, … and meta is read in key order, which
+      // is id order: the next name must have the next id. (A damaged key
+      // could otherwise size the dictionary by its id, up to 2^32 names.)
       LabelId id = id_after(kMetaLabelPrefix);
-      if (labels_.size() <= id) labels_.resize(id + 1);
-      labels_[id] = value;
+      if (id != labels_.size()) {
+        return Status::Corruption(
+            fmt::format("meta names label {} after {} labels", id, labels_.size() - 1));
+      }
+      labels_.emplace_back(value);
       label_ids_[std::string(value)] = id;
     } else if (key.starts_with(kMetaPredicatePrefix) &&
                key.size() == kMetaPredicatePrefix.size() + 4) {
       PredicateId id = id_after(kMetaPredicatePrefix);
-      if (predicates_.size() <= id) predicates_.resize(id + 1);
-      predicates_[id] = value;
+      if (id != predicates_.size()) {
+        return Status::Corruption(
+            fmt::format("meta names predicate {} after {} predicates", id, predicates_.size() - 1));
+      }
+      predicates_.emplace_back(value);
       predicate_ids_[std::string(value)] = id;
     } else if (key == kMetaNextNodeId) {
       DYAD_ASSIGN_OR_RETURN(counters_.next_node_id, u64());
@@ -480,7 +489,20 @@ Status Store::LoadMeta() {
       DYAD_ASSIGN_OR_RETURN(counters_.docs, u64());
     }
   }
-  return FromRocks(it->status(), "reading meta");
+  DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "reading meta"));
+  // Statistics name what they count: a count of an id without a name is
+  // damage, found here rather than read out of bounds by GetStats.
+  for (const auto& [id, n] : counters_.label_counts) {
+    if (id == 0 || id >= labels_.size()) {
+      return Status::Corruption(fmt::format("meta counts label {}, which has no name", id));
+    }
+  }
+  for (const auto& [id, n] : counters_.predicate_counts) {
+    if (id == 0 || id >= predicates_.size()) {
+      return Status::Corruption(fmt::format("meta counts predicate {}, which has no name", id));
+    }
+  }
+  return Status::OK();
 }
 
 Status Store::ReloadMeta() {

@@ -439,6 +439,42 @@ TEST(StoreDamageTest, ShortKeysAreCorruptionNotReadsPastTheirEnd) {
   }
 }
 
+// Statistics count labels and predicates by id in meta. A count of an id
+// without a name used to be read out of bounds by GetStats (found by
+// fuzz_store_records, tests/fuzz/corpus/fuzz_store_records/crash-count-unnamed-label),
+// and a name key with a far id sized the dictionary by it; both are now
+// refused when the store opens.
+TEST(StoreDamageTest, MetaThatCountsOrNamesAnIdOutOfSequenceIsRefusedOnOpen) {
+  auto id = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  const std::vector<std::pair<std::string, std::string>> damages = {
+      {"count/label/" + id(0x0b000000), std::string(8, '\1')},
+      {"count/predicate/" + id(4000), std::string(8, '\1')},
+      {"label/" + id(0xfffffffe), "Huge"},
+      {"predicate/" + id(900), "FAR_AWAY"},
+  };
+  for (const auto& [key, value] : damages) {
+    SCOPED_TRACE(key.substr(0, key.size() - 4));
+    TempDir dir;
+    {
+      std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+      storage::LoadSummary summary;
+      ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
+    }
+    WriteRaw(dir / "store", [&](rocksdb::DB* db, const Handles& cf) {
+      ASSERT_TRUE(db->Put({}, cf(storage::Column::kMeta), key, value).ok());
+    });
+    Result<std::unique_ptr<storage::Store>> store =
+        storage::Store::Open(dir / "store", storage::StoreOptions{});
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.status().code(), StatusCode::kCorruption) << store.status().ToString();
+    EXPECT_THAT(store.status().message(),
+                ::testing::HasSubstr(key.starts_with("count/") ? "which has no name" : "after"));
+  }
+}
+
 // A node record cut inside a fixed-width field (wire types 1 and 5) used to
 // be read past its end by the graph scan's label reader and taken for a
 // node of label 0; the scan now says the store is damaged.
