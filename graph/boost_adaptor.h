@@ -69,14 +69,18 @@ class TraversalEdgeIterator
     switch (segment) {
       case 0:
         if (in_base) {
-          end_ = std::min<uint64_t>(b.out_offsets()[v_ + 1], b.edge_count());
-          pos_ = std::min(b.out_offsets()[v_], end_);
+          const CsrImage::Runs r = b.RunsOf(v_);
+          run_ = r.out;
+          run_first_ = pos_ = r.first_edge;
+          end_ = r.first_edge + r.out_count;
         }
         break;
       case 2:
         if (in_base) {
-          end_ = std::min<uint64_t>(b.in_offsets()[v_ + 1], b.edge_count());
-          pos_ = std::min(b.in_offsets()[v_], end_);
+          const CsrImage::Runs r = b.RunsOf(v_);
+          run_ = r.in;
+          run_first_ = pos_ = r.first_in;
+          end_ = r.first_in + r.in_count;
         }
         break;
       case 1:
@@ -112,11 +116,11 @@ class TraversalEdgeIterator
     current_.forward = segment_ < 2;
     switch (segment_) {
       case 0:
-        current_.target = b.out_targets()[pos_];
+        current_.target = run_[pos_ - run_first_];
         current_.edge = static_cast<EdgeIndex>(pos_);
         break;
       case 2:
-        current_.target = b.in_sources()[pos_];
+        current_.target = run_[pos_ - run_first_];
         current_.edge = b.in_edges()[pos_];
         break;
       default:
@@ -151,7 +155,11 @@ class TraversalEdgeIterator
   const TraversalGraph* g_ = nullptr;
   VertexId v_ = 0;
   int segment_ = 4;
+  // Segments 0 and 2: the base run being read; run_[0] is step run_first_
+  // (an edge index out, an in-index position in).
   uint64_t pos_ = 0, end_ = 0;
+  const VertexId* run_ = nullptr;
+  uint64_t run_first_ = 0;
   const std::vector<Step>* delta_steps_ = nullptr;
   TraversalEdge current_;
 };

@@ -77,6 +77,22 @@ class Marks {
   // spares a random write per vertex.
   void Mark(VertexId v) { stamps_[v] = epoch_; }
   void Unmark(VertexId v) { stamps_[v] = static_cast<uint16_t>(epoch_ - 1); }
+  // Marks each unmarked v < bound of `run` and writes it to `out`; returns
+  // the end of what it wrote. The stamps and epoch are held in locals, and
+  // nothing is written but stamps and `out` (of other types): the loop keeps
+  // many of its random stamp reads in flight, where a call per step, or a
+  // vector's push_back, made the compiler reload every pointer through
+  // memory at each step. Q1's and Q2's hot loop.
+  VertexId* MarkNew(std::span<const VertexId> run, VertexId bound, VertexId* out) {
+    uint16_t* const stamps = stamps_.get();
+    const uint16_t epoch = epoch_;
+    for (const VertexId v : run) {
+      if (v >= bound || stamps[v] == epoch) continue;
+      stamps[v] = epoch;
+      *out++ = v;
+    }
+    return out;
+  }
 
  private:
   struct Free {
@@ -447,7 +463,13 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   // found, and they are huge pages (service/jemalloc_conf.cc): a million-node
   // answer faults a few times, not thousands.
   std::vector<std::pair<NodeId, int>>& found = r.nodes;
-  frontier.assign(1, s);
+  // The frontier and the next level live in per-thread buffers that only
+  // grow; `next` is sized for the level before it is scanned (a level finds
+  // at most one node per step of its frontier), so that the scan writes to
+  // it through a pointer.
+  frontier.resize(std::max<size_t>(frontier.size(), 1));
+  frontier[0] = s;
+  size_t frontier_size = 1;
   const bool timed = deadline.active();
   const bool counting = t.plain() && !with_facts && !timed;
   const VertexId vertex_count = snap.base().vertex_count();
@@ -457,37 +479,45 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   // its edges in (a rebuilt one and one with a delta give the same).
   thread_local std::vector<VertexId> overflow;
   overflow.clear();
-  for (int h = 0; h < depth && !frontier.empty() && r.truncated_by == Limit::kNone; ++h) {
-    next.clear();
+  for (int h = 0; h < depth && frontier_size > 0 && r.truncated_by == Limit::kNone; ++h) {
     const bool last = h + 1 == depth;
     const size_t level_start = found.size();
-    // A level adds at most one node per step of its frontier.
-    uint64_t room = found.size();
-    for (VertexId u : frontier) room += snap.Degree(u);
-    room = std::min<uint64_t>({room, snap.vertex_count(), limits.max_nodes});
+    const std::span<const VertexId> level(frontier.data(), frontier_size);
+    uint64_t steps = 0;
+    for (VertexId u : level) steps += snap.Degree(u);
+    const uint64_t level_room = std::min<uint64_t>(steps, snap.vertex_count());
+    if (next.size() < level_room) next.resize(level_room);
+    size_t next_size = 0;
+    const uint64_t room =
+        std::min<uint64_t>(found.size() + level_room, std::max<uint64_t>(limits.max_nodes, 1));
     if (room > found.capacity()) found.reserve(room);
-    for (VertexId u : frontier) {
+    // Adds a node found at this level, or sets it aside past the limit.
+    auto add = [&](VertexId v) {
+      if (found.size() >= limits.max_nodes) {
+        overflow.push_back(v);
+        return;
+      }
+      found.emplace_back(v, h + 1);
+      if (!last) next[next_size++] = v;
+    };
+    for (VertexId u : level) {
       if (timed && deadline.Expired()) {
         r.truncated_by = Limit::kDeadline;
         break;
       }
-      std::span<const VertexId> out_run, in_run;
-      if (counting && snap.BaseRuns(u, &out_run, &in_run)) {
-        // A counting query without filters or deadline: a tight loop over
-        // the base arrays. A step per call kept too few of the random
-        // reads of `hop` in flight at once; this is Q2's hot loop.
-        for (std::span<const VertexId> run : {out_run, in_run}) {
-          for (VertexId v : run) {
-            if (v >= vertex_count || hop.Has(v)) continue;
-            hop.Mark(v);
-            if (found.size() >= limits.max_nodes) {
-              overflow.push_back(v);
-              continue;
-            }
-            found.emplace_back(v, h + 1);
-            if (!last) next.push_back(v);
-          }
-        }
+      std::span<const VertexId> run;
+      if (counting && snap.BaseRun(u, &run)) {
+        // A counting query without filters or deadline: one tight loop over
+        // the base image's run of both directions, writing the new nodes
+        // after the level's so far; they join the answer after it.
+        VertexId* const fresh = next.data() + next_size;
+        VertexId* const end = hop.MarkNew(run, vertex_count, fresh);
+        const size_t room_left =
+            found.size() < limits.max_nodes ? limits.max_nodes - found.size() : 0;
+        const size_t kept = std::min<size_t>(end - fresh, room_left);
+        for (const VertexId* v = fresh; v != fresh + kept; ++v) found.emplace_back(*v, h + 1);
+        overflow.insert(overflow.end(), fresh + kept, end);
+        if (!last) next_size += kept;
         continue;
       }
       t.ForEachStep(u, [&](VertexId v, EdgeIndex e, bool forward) {
@@ -500,12 +530,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
         if (with_facts) crossed.push_back(forward ? Crossed{e, u, v} : Crossed{e, v, u});
         if (hop.Has(v)) return;
         hop.Mark(v);  // the hop count goes with the node into `found`
-        if (found.size() >= limits.max_nodes) {
-          overflow.push_back(v);
-          return;
-        }
-        found.emplace_back(v, h + 1);
-        if (!last) next.push_back(v);
+        add(v);
       });
       if (r.truncated_by != Limit::kNone) break;
     }
@@ -513,21 +538,22 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
       // Keep the level's smallest ids; the rest leave the answer (and with
       // them the facts that reach them).
       for (size_t i = level_start; i < found.size(); ++i) overflow.push_back(found[i].first);
-      const size_t room = limits.max_nodes - level_start;
-      std::nth_element(overflow.begin(), overflow.begin() + static_cast<ptrdiff_t>(room),
+      const size_t keep = limits.max_nodes - level_start;
+      std::nth_element(overflow.begin(), overflow.begin() + static_cast<ptrdiff_t>(keep),
                        overflow.end());
       found.resize(level_start);
       for (size_t i = 0; i < overflow.size(); ++i) {
-        if (i < room) {
+        if (i < keep) {
           found.emplace_back(overflow[i], h + 1);
         } else {
           hop.Unmark(overflow[i]);
         }
       }
       if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kNodes;
-      next.clear();
+      next_size = 0;
     }
     frontier.swap(next);
+    frontier_size = next_size;
   }
   // The BFS appended nodes level by level; order each level by id. A
   // counting query (no facts) needs no order.

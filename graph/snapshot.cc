@@ -18,7 +18,9 @@ namespace {
 
 // The persisted image: this header, then the block PointInto() reads.
 constexpr char kMagic[8] = {'D', 'Y', 'A', 'D', 'C', 'S', 'R', '\0'};
-constexpr uint32_t kImageVersion = 1;
+// 2: a vertex's out- and in-steps side by side in one array (version 1 kept
+// them in two, and is rebuilt).
+constexpr uint32_t kImageVersion = 2;
 struct FileHeader {
   char magic[8];
   uint32_t version;
@@ -35,15 +37,12 @@ constexpr size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
 
 // Byte sizes of the block's arrays, in block order.
 struct Layout {
-  size_t out_offsets, in_offsets, props, out_targets, in_sources, in_edges, labels;
-  size_t total() const {
-    return out_offsets + in_offsets + props + out_targets + in_sources + in_edges + labels;
-  }
+  size_t offsets, props, ends, in_edges, labels;
+  size_t total() const { return offsets + props + ends + in_edges + labels; }
 };
 
 Layout LayoutOf(uint64_t vertices, uint64_t edges) {
-  return Layout{Align8((vertices + 1) * 8), Align8((vertices + 1) * 8), Align8(edges * 16),
-                Align8(edges * 4),          Align8(edges * 4),          Align8(edges * 4),
+  return Layout{(vertices + 1) * 16, edges * 16, Align8(edges * 8), Align8(edges * 4),
                 Align8(vertices * 2)};
 }
 
@@ -67,16 +66,12 @@ CsrImage::~CsrImage() {
 void CsrImage::PointInto(const char* base) {
   Layout l = LayoutOf(vertex_count_, edge_count_);
   const char* p = base;
-  out_offsets_ = reinterpret_cast<const uint64_t*>(p);
-  p += l.out_offsets;
-  in_offsets_ = reinterpret_cast<const uint64_t*>(p);
-  p += l.in_offsets;
+  offsets_ = reinterpret_cast<const uint64_t*>(p);
+  p += l.offsets;
   props_ = reinterpret_cast<const EdgeProps*>(p);
   p += l.props;
-  out_targets_ = reinterpret_cast<const VertexId*>(p);
-  p += l.out_targets;
-  in_sources_ = reinterpret_cast<const VertexId*>(p);
-  p += l.in_sources;
+  ends_ = reinterpret_cast<const VertexId*>(p);
+  p += l.ends;
   in_edges_ = reinterpret_cast<const EdgeIndex*>(p);
   p += l.in_edges;
   labels_ = reinterpret_cast<const uint16_t*>(p);
@@ -161,11 +156,9 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
   image->mapping_size_ = block_bytes;
   char* block = static_cast<char*>(mem);
   image->PointInto(block);
-  auto* out_off = const_cast<uint64_t*>(image->out_offsets_);
-  auto* in_off = const_cast<uint64_t*>(image->in_offsets_);
+  auto* offsets = const_cast<uint64_t*>(image->offsets_);
   auto* props = const_cast<EdgeProps*>(image->props_);
-  auto* targets = const_cast<VertexId*>(image->out_targets_);
-  auto* sources = const_cast<VertexId*>(image->in_sources_);
+  auto* ends = const_cast<VertexId*>(image->ends_);
   auto* in_edges = const_cast<EdgeIndex*>(image->in_edges_);
   auto* labels = const_cast<uint16_t*>(image->labels_);
 
@@ -174,20 +167,22 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
   // The scan is in object order, which is the in-index already; the
   // out-index is a counting sort by subject, stable, so each subject's
   // edges stay in (object, predicate, valid_from) order.
+  // Vertex v's out-steps are edges [offsets[2v], offsets[2v+2]) and its
+  // in-steps in-index entries [offsets[2v+1], offsets[2v+3]); in `ends`, its
+  // run starts after all steps of the vertices before it, offsets[2v] +
+  // offsets[2v+1].
   for_each_edge([&](uint64_t, VertexId subject, VertexId object, const EdgeProps&) {
-    ++out_off[subject + 1];
-    ++in_off[object + 1];
+    ++offsets[2 * (uint64_t{subject} + 1)];
+    ++offsets[2 * (uint64_t{object} + 1) + 1];
   });
-  for (uint64_t v = 0; v < n; ++v) {
-    out_off[v + 1] += out_off[v];
-    in_off[v + 1] += in_off[v];
-  }
-  std::vector<uint64_t> cursor(out_off, out_off + n);
+  for (uint64_t i = 2; i < 2 * (n + 1); ++i) offsets[i] += offsets[i - 2];
+  std::vector<uint64_t> cursor(n);
+  for (uint64_t v = 0; v < n; ++v) cursor[v] = offsets[2 * v];
   for_each_edge([&](uint64_t i, VertexId subject, VertexId object, const EdgeProps& p) {
-    uint64_t pos = cursor[subject]++;
-    targets[pos] = object;
+    const uint64_t pos = cursor[subject]++;
     props[pos] = p;
-    sources[i] = subject;
+    ends[pos + offsets[2 * uint64_t{subject} + 1]] = object;
+    ends[offsets[2 * (uint64_t{object} + 1)] + i] = subject;
     in_edges[i] = static_cast<EdgeIndex>(pos);
   });
   return std::shared_ptr<const CsrImage>(std::move(image));
@@ -217,7 +212,7 @@ Status CsrImage::Persist(const fs::path& file) const {
     }
     return true;
   };
-  const char* block = reinterpret_cast<const char*>(out_offsets_);
+  const char* block = reinterpret_cast<const char*>(offsets_);
   bool ok = write_all(&h, sizeof h) && write_all(block, h.block_bytes) && ::fsync(fd) == 0;
   Status s = ok ? Status::OK() : ErrnoStatus("cannot write " + tmp.string());
   ::close(fd);
@@ -270,8 +265,10 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Map(const fs::path& file) {
   image->vertex_count_ = static_cast<VertexId>(h.vertex_count);
   image->edge_count_ = static_cast<EdgeIndex>(h.edge_count);
   image->PointInto(static_cast<const char*>(map) + sizeof(FileHeader));
-  for (const uint64_t* off : {image->out_offsets_, image->in_offsets_}) {
-    if (off[0] != 0 || off[h.vertex_count] != h.edge_count) return corrupt("bad offsets");
+  const uint64_t* last = image->offsets_ + 2 * h.vertex_count;
+  if (image->offsets_[0] != 0 || image->offsets_[1] != 0 || last[0] != h.edge_count ||
+      last[1] != h.edge_count) {
+    return corrupt("bad offsets");
   }
   // The arrays are not scanned here (a scan of the in-index alone faults in
   // 40 MB at 10M facts, a tenth of a one-off query's time): traversals
@@ -282,10 +279,11 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Map(const fs::path& file) {
 
 std::optional<EdgeIndex> CsrImage::FindEdge(const storage::FactKey& key) const {
   if (key.subject >= vertex_count_) return std::nullopt;
-  uint64_t hi = std::min<uint64_t>(out_offsets_[key.subject + 1], edge_count_);
-  uint64_t lo = std::min(out_offsets_[key.subject], hi);
-  auto order = [&](uint64_t i) {
-    return std::make_tuple(out_targets_[i], props_[i].predicate, props_[i].valid_from);
+  const Runs r = RunsOf(static_cast<VertexId>(key.subject));
+  uint64_t lo = 0, hi = r.out_count;
+  auto order = [&](uint64_t j) {
+    const EdgeProps& p = props_[r.first_edge + j];
+    return std::make_tuple(r.out[j], p.predicate, p.valid_from);
   };
   const auto want = std::make_tuple(static_cast<VertexId>(key.object),
                                     static_cast<uint16_t>(key.predicate), key.valid_from);
@@ -297,8 +295,7 @@ std::optional<EdgeIndex> CsrImage::FindEdge(const storage::FactKey& key) const {
       hi = mid;
     }
   }
-  if (lo < std::min<uint64_t>(out_offsets_[key.subject + 1], edge_count_) && order(lo) == want)
-    return static_cast<EdgeIndex>(lo);
+  if (lo < r.out_count && order(lo) == want) return static_cast<EdgeIndex>(r.first_edge + lo);
   return std::nullopt;
 }
 
@@ -357,8 +354,8 @@ uint64_t Snapshot::edge_count() const {
 uint64_t Snapshot::Degree(VertexId v) const {
   uint64_t d = 0;
   if (v < base_->vertex_count()) {
-    d = base_->out_offsets()[v + 1] - base_->out_offsets()[v] + base_->in_offsets()[v + 1] -
-        base_->in_offsets()[v];
+    const CsrImage::Runs r = base_->RunsOf(v);
+    d = r.out_count + r.in_count;
   }
   if (Touched(v)) {
     auto it = delta_->adjacency.find(v);

@@ -80,14 +80,35 @@ class CsrImage {
   // Bytes of the arrays (offsets, targets, properties, the in-index, labels).
   uint64_t bytes() const;
 
-  // Raw arrays, for the traversal loops.
-  const uint64_t* out_offsets() const { return out_offsets_; }  // vertex_count + 1
-  const VertexId* out_targets() const { return out_targets_; }  // edge_count
-  const EdgeProps* props() const { return props_; }             // edge_count
-  const uint64_t* in_offsets() const { return in_offsets_; }    // vertex_count + 1
-  const VertexId* in_sources() const { return in_sources_; }    // edge_count
-  const EdgeIndex* in_edges() const { return in_edges_; }       // edge_count
-  const uint16_t* labels() const { return labels_; }            // vertex_count; 0xffff: no node
+  // The base steps of one vertex. Its out-steps' targets and its in-steps'
+  // sources lie side by side in one array, so that a traversal that ignores
+  // direction reads one run per vertex, as a plain undirected CSR does (two
+  // runs cost Q2 twice the cache misses). Out-step j is edge first_edge + j;
+  // in-step j is edge in_edges()[first_in + j]. The bounds are clamped to
+  // the arrays as they are read (a mapped image is not scanned up front):
+  // a damaged image can give wrong steps, never a read out of bounds.
+  struct Runs {
+    const VertexId* out;  // out_count targets, in (object, predicate, valid_from) order
+    const VertexId* in;   // in_count sources, in (predicate, subject, valid_from) order
+    uint64_t out_count, in_count;
+    uint64_t first_edge, first_in;
+    std::span<const VertexId> both() const { return {out, out_count + in_count}; }
+  };
+  Runs RunsOf(VertexId v) const {  // v < vertex_count()
+    const uint64_t* o = offsets_ + 2 * uint64_t{v};
+    const uint64_t out_end = std::min<uint64_t>(o[2], edge_count_);
+    const uint64_t out_begin = std::min(o[0], out_end);
+    const uint64_t in_end = std::min<uint64_t>(o[3], edge_count_);
+    const uint64_t in_begin = std::min(o[1], in_end);
+    // The run of v starts after every step of the vertices before it.
+    const VertexId* out = ends_ + out_begin + in_begin;
+    return Runs{
+        out,     out + (out_end - out_begin), out_end - out_begin, in_end - in_begin, out_begin,
+        in_begin};
+  }
+  const EdgeProps* props() const { return props_; }        // edge_count
+  const EdgeIndex* in_edges() const { return in_edges_; }  // edge_count
+  const uint16_t* labels() const { return labels_; }       // vertex_count; 0xffff: no node
 
   // The base edge with this identity, or nullopt. Binary search in the
   // subject's adjacency (ordered by object, predicate, valid_from).
@@ -104,11 +125,11 @@ class CsrImage {
   void* mapping_ = nullptr;
   size_t mapping_size_ = 0;
   bool from_file_ = false;
-  const uint64_t* out_offsets_ = nullptr;
-  const VertexId* out_targets_ = nullptr;
+  // offsets_[2v] and [2v+1]: the out- and in-steps of the vertices before
+  // v, side by side, so that one cache line holds a vertex's run bounds.
+  const uint64_t* offsets_ = nullptr;  // 2 * (vertex_count + 1)
   const EdgeProps* props_ = nullptr;
-  const uint64_t* in_offsets_ = nullptr;
-  const VertexId* in_sources_ = nullptr;
+  const VertexId* ends_ = nullptr;  // 2 * edge_count: each vertex's out- then in-steps
   const EdgeIndex* in_edges_ = nullptr;
   const uint16_t* labels_ = nullptr;
 };
@@ -168,17 +189,15 @@ class Snapshot {
   void ForEachOut(VertexId v, Fn&& fn) const {
     const bool touched = Touched(v);
     if (v < base_->vertex_count()) {
-      const uint64_t* off = base_->out_offsets();
-      const VertexId* tgt = base_->out_targets();
-      // Bounds are checked as they are read (a mapped image is not scanned
-      // up front, so that a one-off query maps it in microseconds): a
-      // damaged image can never make a traversal read out of bounds.
+      // Vertex ids are checked as they are read (a mapped image is not
+      // scanned up front, so that a one-off query maps it in microseconds).
+      const CsrImage::Runs r = base_->RunsOf(v);
       const VertexId n = base_->vertex_count();
-      const uint64_t end = std::min<uint64_t>(off[v + 1], base_->edge_count());
-      for (uint64_t i = off[v]; i < end; ++i) {
-        if (tgt[i] >= n) continue;
-        if (touched && delta_->hidden.contains(static_cast<EdgeIndex>(i))) continue;
-        fn(Step{tgt[i], static_cast<EdgeIndex>(i)});
+      for (uint64_t j = 0; j < r.out_count; ++j) {
+        const auto e = static_cast<EdgeIndex>(r.first_edge + j);
+        if (r.out[j] >= n) continue;
+        if (touched && delta_->hidden.contains(e)) continue;
+        fn(Step{r.out[j], e});
       }
     }
     if (touched) {
@@ -191,16 +210,14 @@ class Snapshot {
   void ForEachIn(VertexId v, Fn&& fn) const {
     const bool touched = Touched(v);
     if (v < base_->vertex_count()) {
-      const uint64_t* off = base_->in_offsets();
-      const VertexId* src = base_->in_sources();
-      const EdgeIndex* idx = base_->in_edges();
+      const CsrImage::Runs r = base_->RunsOf(v);
+      const EdgeIndex* idx = base_->in_edges() + r.first_in;
       const VertexId n = base_->vertex_count();
       const EdgeIndex m = base_->edge_count();
-      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
-      for (uint64_t i = off[v]; i < end; ++i) {
-        if (src[i] >= n || idx[i] >= m) continue;
-        if (touched && delta_->hidden.contains(idx[i])) continue;
-        fn(Step{src[i], idx[i]});
+      for (uint64_t j = 0; j < r.in_count; ++j) {
+        if (r.in[j] >= n || idx[j] >= m) continue;
+        if (touched && delta_->hidden.contains(idx[j])) continue;
+        fn(Step{r.in[j], idx[j]});
       }
     }
     if (touched) {
@@ -220,9 +237,9 @@ class Snapshot {
     auto want = [&](uint16_t p) { return p < wanted.size() && wanted[p]; };
     const bool touched = Touched(v);
     if (v < base_->vertex_count()) {
-      const uint64_t* off = base_->in_offsets();
-      const VertexId* src = base_->in_sources();
-      const EdgeIndex* idx = base_->in_edges();
+      const CsrImage::Runs r = base_->RunsOf(v);
+      const VertexId* src = r.in;
+      const EdgeIndex* idx = base_->in_edges() + r.first_in;
       const EdgeProps* props = base_->props();
       const VertexId n = base_->vertex_count();
       const EdgeIndex m = base_->edge_count();
@@ -230,8 +247,8 @@ class Snapshot {
       auto predicate = [&](uint64_t i) -> uint16_t {
         return idx[i] < m ? props[idx[i]].predicate : UINT16_MAX;
       };
-      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
-      uint64_t lo = std::min(off[v], end);
+      const uint64_t end = r.in_count;
+      uint64_t lo = 0;
       if (lo < end && predicate(lo) < lowest) {
         uint64_t hi = end;
         while (lo < hi) {
@@ -260,20 +277,13 @@ class Snapshot {
     }
   }
 
-  // The far ends of `v`'s base steps, out and in, as runs of the base
-  // arrays, when `v` has no delta steps and none hidden (else false): a
+  // The far ends of `v`'s base steps, out then in, as one run of the base
+  // image, when `v` has no delta steps and none hidden (else false): a
   // counting traversal's tight loop, without a call per step. Entries are
   // not bounds-checked; the caller skips those >= vertex_count().
-  bool BaseRuns(VertexId v, std::span<const VertexId>* out, std::span<const VertexId>* in) const {
+  bool BaseRun(VertexId v, std::span<const VertexId>* both) const {
     if (Touched(v) || v >= base_->vertex_count()) return false;
-    const uint64_t m = base_->edge_count();
-    auto run = [&](const uint64_t* off, const VertexId* ends) {
-      const uint64_t end = std::min<uint64_t>(off[v + 1], m);
-      const uint64_t begin = std::min(off[v], end);
-      return std::span<const VertexId>(ends + begin, end - begin);
-    };
-    *out = run(base_->out_offsets(), base_->out_targets());
-    *in = run(base_->in_offsets(), base_->in_sources());
+    *both = base_->RunsOf(v).both();
     return true;
   }
 
