@@ -497,8 +497,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
     const uint64_t level_room = std::min<uint64_t>(steps, snap.vertex_count());
     if (next.size() < level_room) next.resize(level_room);
     size_t next_size = 0;
-    const uint64_t room =
-        std::min<uint64_t>(found.size() + level_room, std::max<uint64_t>(limits.max_nodes, 1));
+    const uint64_t room = std::min<uint64_t>(found.size() + level_room, limits.max_nodes);
     if (room > found.capacity()) found.reserve(room);
     // Adds a node found at this level, or sets it aside past the limit.
     auto add = [&](VertexId v) {

@@ -449,6 +449,20 @@ Status Store::LoadMeta() {
     std::string_view key(it->key().data(), it->key().size());
     std::string_view value(it->value().data(), it->value().size());
     auto id_after = [&](std::string_view prefix) { return GetBE32(key.data() + prefix.size()); };
+    // Ids are given out 1, 2, 3, … and meta is read in key order, which is
+    // id order: the next name must have the next id. (A damaged key could
+    // otherwise size the dictionary by its id, up to 2^32 names.)
+    auto add_name = [&](std::vector<std::string>& names, auto& ids, std::string_view prefix,
+                        std::string_view what) -> Status {
+      const uint32_t id = id_after(prefix);
+      if (id != names.size()) {
+        return Status::Corruption(
+            fmt::format("meta names {} {} after {} {}s", what, id, names.size() - 1, what));
+      }
+      names.emplace_back(value);
+      ids[std::string(value)] = id;
+      return Status::OK();
+    };
     auto u64 = [&]() -> Result<uint64_t> {
       if (value.size() != 8)
         return Status::Corruption(fmt::format("meta key {} has a bad value", key));
@@ -460,25 +474,11 @@ Status Store::LoadMeta() {
                key.size() == kMetaPredicateCountPrefix.size() + 4) {
       DYAD_ASSIGN_OR_RETURN(counters_.predicate_counts[id_after(kMetaPredicateCountPrefix)], u64());
     } else if (key.starts_with(kMetaLabelPrefix) && key.size() == kMetaLabelPrefix.size() + 4) {
-      // Ids are given out 1, 2, 3, … and meta is read in key order, which
-      // is id order: the next name must have the next id. (A damaged key
-      // could otherwise size the dictionary by its id, up to 2^32 names.)
-      LabelId id = id_after(kMetaLabelPrefix);
-      if (id != labels_.size()) {
-        return Status::Corruption(
-            fmt::format("meta names label {} after {} labels", id, labels_.size() - 1));
-      }
-      labels_.emplace_back(value);
-      label_ids_[std::string(value)] = id;
+      DYAD_RETURN_IF_ERROR(add_name(labels_, label_ids_, kMetaLabelPrefix, "label"));
     } else if (key.starts_with(kMetaPredicatePrefix) &&
                key.size() == kMetaPredicatePrefix.size() + 4) {
-      PredicateId id = id_after(kMetaPredicatePrefix);
-      if (id != predicates_.size()) {
-        return Status::Corruption(
-            fmt::format("meta names predicate {} after {} predicates", id, predicates_.size() - 1));
-      }
-      predicates_.emplace_back(value);
-      predicate_ids_[std::string(value)] = id;
+      DYAD_RETURN_IF_ERROR(
+          add_name(predicates_, predicate_ids_, kMetaPredicatePrefix, "predicate"));
     } else if (key == kMetaNextNodeId) {
       DYAD_ASSIGN_OR_RETURN(counters_.next_node_id, u64());
     } else if (key == kMetaNodeCount) {
@@ -492,17 +492,17 @@ Status Store::LoadMeta() {
   DYAD_RETURN_IF_ERROR(FromRocks(it->status(), "reading meta"));
   // Statistics name what they count: a count of an id without a name is
   // damage, found here rather than read out of bounds by GetStats.
-  for (const auto& [id, n] : counters_.label_counts) {
-    if (id == 0 || id >= labels_.size()) {
-      return Status::Corruption(fmt::format("meta counts label {}, which has no name", id));
+  auto check_named = [](const auto& counts, const std::vector<std::string>& names,
+                        std::string_view what) -> Status {
+    for (const auto& [id, n] : counts) {
+      if (id == 0 || id >= names.size()) {
+        return Status::Corruption(fmt::format("meta counts {} {}, which has no name", what, id));
+      }
     }
-  }
-  for (const auto& [id, n] : counters_.predicate_counts) {
-    if (id == 0 || id >= predicates_.size()) {
-      return Status::Corruption(fmt::format("meta counts predicate {}, which has no name", id));
-    }
-  }
-  return Status::OK();
+    return Status::OK();
+  };
+  DYAD_RETURN_IF_ERROR(check_named(counters_.label_counts, labels_, "label"));
+  return check_named(counters_.predicate_counts, predicates_, "predicate");
 }
 
 Status Store::ReloadMeta() {
