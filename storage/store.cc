@@ -21,6 +21,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -194,7 +195,9 @@ bool OnReadOnlyFileSystem(const fs::path& dir) {
 
 // True when another process holds the store's LOCK (RocksDB's fcntl lock
 // on DIR/LOCK). Only asked, not taken, so nothing in `dir` is touched: a
-// second process must not rotate the first one's info log.
+// second process must not rotate the first one's info log. (Ask it only of
+// a store this process does not hold: closing any descriptor of the file
+// drops all of this process's fcntl locks on it.)
 bool LockedByAnotherProcess(const fs::path& dir) {
   int fd = ::open((dir / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -209,6 +212,73 @@ bool LockedByAnotherProcess(const fs::path& dir) {
 Status InUse(const fs::path& dir, std::string_view why) {
   return Status::Busy(fmt::format("store {} is in use by another process ({})", dir.string(), why));
 }
+
+}  // namespace
+
+// The stores this process has open, by directory. RocksDB's LOCK is an
+// fcntl lock, which belongs to a process: it cannot tell a second open in
+// this process from the first, and closing any descriptor of the file
+// drops it. So a second open here is refused before the file is touched.
+// A query's read-only open (which RocksDB does without the lock) takes the
+// same lock itself, so that a writer elsewhere waits for it as for any
+// open store.
+class StoreHold {
+ public:
+  static Result<std::unique_ptr<StoreHold>> Register(const fs::path& dir) {
+    std::error_code ec;
+    std::string key = fs::weakly_canonical(dir, ec).string();
+    if (ec) key = fs::absolute(dir, ec).lexically_normal().string();
+    std::lock_guard lock(mu());
+    if (!held().insert(key).second) {
+      return Status::Busy(
+          fmt::format("store {} is in use by this process (it is open already)", dir.string()));
+    }
+    return std::unique_ptr<StoreHold>(new StoreHold(std::move(key)));
+  }
+  ~StoreHold() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+    std::lock_guard lock(mu());
+    held().erase(key_);
+  }
+  StoreHold(const StoreHold&) = delete;
+  StoreHold& operator=(const StoreHold&) = delete;
+
+  // Takes DIR/LOCK as RocksDB's read-write open does (a write lock on the
+  // whole file), without waiting.
+  Status Lock(const fs::path& dir) {
+    const fs::path file = dir / "LOCK";
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      return Status::IOError(
+          fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
+    }
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (::fcntl(fd_, F_SETLK, &lock) != 0) {
+      const int err = errno;
+      if (err == EACCES || err == EAGAIN)
+        return InUse(dir, fmt::format("{} is locked", file.string()));
+      return Status::IOError(fmt::format("cannot lock {}: {}", file.string(), std::strerror(err)));
+    }
+    return Status::OK();
+  }
+
+ private:
+  explicit StoreHold(std::string key) : key_(std::move(key)) {}
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::set<std::string>& held() {
+    static std::set<std::string> s;
+    return s;
+  }
+  std::string key_;
+  int fd_ = -1;
+};
+
+namespace {
 
 // RocksDB's info log (DIR/LOG), written with plain appends whose failures
 // are ignored: on a full disk the log loses lines, never the process.
@@ -291,6 +361,7 @@ Store::~Store() {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptions& options) {
+  DYAD_ASSIGN_OR_RETURN(std::unique_ptr<StoreHold> hold, StoreHold::Register(dir));
   std::error_code ec;
   const bool exists = fs::exists(dir, ec);
   bool fresh = false;
@@ -369,12 +440,18 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   // read-only media) can only be read: queries open it read-only, without
   // its lock (no process can write there), and anything that writes is
   // refused before RocksDB meets the file system.
-  const bool read_only = OnReadOnlyFileSystem(dir);
-  if (read_only && fresh) {
+  const bool read_only_fs = OnReadOnlyFileSystem(dir);
+  // A query opens an existing store read-only too, holding its lock: a
+  // read-write open writes at every open (an options file that it then
+  // parses back, a new manifest and log, a rotated info log, each synced),
+  // a third of a short query's time on a big store, and a query needs none
+  // of it.
+  const bool read_only = read_only_fs || (options.query_only && !fresh);
+  if (read_only_fs && fresh) {
     return Status::IOError(
         fmt::format("cannot create a store in {}: it is on a read-only file system", dir.string()));
   }
-  if (read_only && !options.query_only) {
+  if (read_only_fs && !options.query_only) {
     return Status::IOError(fmt::format(
         "store {} is on a read-only file system; only queries can open it there (read-only)",
         dir.string()));
@@ -382,17 +459,12 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   if (fresh) DYAD_RETURN_IF_ERROR(MarkCreating(dir));
   rocksdb::Status s;
   if (read_only) {
+    if (!read_only_fs) DYAD_RETURN_IF_ERROR(hold->Lock(dir));
     db_options.info_log = std::make_shared<InfoLog>(-1, db_options.info_log_level);
     s = rocksdb::DB::OpenForReadOnly(db_options, dir.string(), descriptors, &handles, &raw);
   } else {
     db_options.info_log = OpenInfoLog(dir, db_options.info_log_level);
     s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
-    // A query on a full disk: RocksDB's open writes (it flushes the log
-    // into a table and starts a new manifest), reading needs none of that.
-    if (s.IsNoSpace() && options.query_only) {
-      handles.clear();
-      s = rocksdb::DB::OpenForReadOnly(db_options, dir.string(), descriptors, &handles, &raw);
-    }
   }
   if (!s.ok()) {
     // RocksDB takes the LOCK before it reads the column families, so a
@@ -410,6 +482,7 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
     return FromRocks(s, fmt::format("opening {}", dir.string()));
   }
   store->db_.reset(raw);
+  store->hold_ = std::move(hold);
   if (!read_only) RemoveEmptyOldWals(*store->db_, dir);
   // handles[0] is the default family, which dyad does not use.
   store->db_->DestroyColumnFamilyHandle(handles[0]);

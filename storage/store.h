@@ -59,6 +59,7 @@ inline constexpr int kColumnCount = 7;
 std::string_view ColumnName(Column c);
 
 class StoreView;
+class StoreHold;
 class NodeCache;
 
 // What Store::Check found: the store's size as the scan counted it, and
@@ -239,6 +240,9 @@ class Store {
                                        NodeProps props = NodeProps::kWith) const;
 
   std::filesystem::path dir_;
+  // The store's LOCK as this process holds it (ProcessHold in store.cc):
+  // released after the database closes.
+  std::unique_ptr<StoreHold> hold_;
   // A one-off query process (StoreOptions::query_only): its batched reads
   // keep no blocks, each of which would be fresh memory to fault in.
   bool query_only_ = false;

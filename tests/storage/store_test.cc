@@ -2,10 +2,14 @@
 // and refusing directories.
 #include "storage/store.h"
 
+#include <fcntl.h>
 #include <rocksdb/db.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <functional>
+#include <map>
 
 #include "tests/test_util.h"
 
@@ -214,12 +218,71 @@ TEST_F(StoreTest, OpensLeaveNoPileOfEmptyWals) {
 }
 
 TEST_F(StoreTest, SecondOpenOfTheSameStoreIsBusy) {
-  storage::StoreOptions options;
-  Result<std::unique_ptr<storage::Store>> second =
-      storage::Store::Open(dir_.path() / "store", options);
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
-  EXPECT_THAT(second.status().message(), ::testing::HasSubstr("in use"));
+  for (bool query_only : {false, true}) {
+    storage::StoreOptions options;
+    options.query_only = query_only;
+    Result<std::unique_ptr<storage::Store>> second =
+        storage::Store::Open(dir_.path() / "store", options);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+    EXPECT_THAT(second.status().message(), ::testing::HasSubstr("in use"));
+  }
+  // The refusals left the first open whole: it still writes.
+  storage::LoadSummary summary;
+  ASSERT_OK(LoadText(*store_, R"({"kind":"entity","label":"Country","name":"Nepal"})", &summary));
+  EXPECT_EQ(store_->GetStats().nodes, 20u);
+}
+
+// Whether a process other than this one would find DIR/LOCK taken (fcntl
+// locks are per process, so a child asks).
+bool LockedForAnotherProcess(const std::filesystem::path& dir) {
+  const std::string lock = (dir / "LOCK").string();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+    struct flock probe = {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    const bool locked = fd >= 0 && ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+    ::_exit(locked ? 1 : 0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 1;
+}
+
+// A query's open writes nothing into the store (no options file, manifest,
+// log or rotated info log), yet holds the store's lock as a writer does,
+// so that a loader elsewhere finds it in use; and it lets go at close.
+TEST_F(StoreTest, AQueryWritesNothingIntoTheStoreYetHoldsItsLock) {
+  const size_t kayani_facts = store_->FactsOf(Id("Kayani"), {}).value().size();
+  ASSERT_GT(kayani_facts, 0u);
+  store_.reset();
+  const std::filesystem::path dir = dir_.path() / "store";
+  EXPECT_FALSE(LockedForAnotherProcess(dir));
+  auto listing = [&] {
+    std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      files[e.path().filename().string()] = {e.file_size(), e.last_write_time()};
+    return files;
+  };
+  const auto before = listing();
+  {
+    storage::StoreOptions options;
+    options.query_only = true;
+    Result<std::unique_ptr<storage::Store>> query = storage::Store::Open(dir, options);
+    ASSERT_OK(query.status());
+    EXPECT_EQ((*query)->GetStats().facts, 27u);
+    Result<NodeId> kayani = (*query)->Resolve("Kayani");
+    ASSERT_OK(kayani.status());
+    EXPECT_EQ((*query)->FactsOf(*kayani, {}).value().size(), kayani_facts);
+    EXPECT_TRUE(LockedForAnotherProcess(dir));
+  }
+  EXPECT_EQ(listing(), before);
+  EXPECT_FALSE(LockedForAnotherProcess(dir));
+  store_ = OpenStore(dir);
+  ASSERT_NE(store_, nullptr);
+  EXPECT_TRUE(LockedForAnotherProcess(dir));
 }
 
 TEST(StoreOpenTest, MissingDirectoryIsRefusedUnlessCreating) {
