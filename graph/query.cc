@@ -888,7 +888,7 @@ Result<std::vector<FactKey>> QueryEngine::FactsOf(const Snapshot& snap, NodeId n
   return keys;
 }
 
-Result<std::vector<storage::Fact>> QueryEngine::FetchFacts(const std::vector<FactKey>& keys) const {
+Result<std::vector<storage::Fact>> QueryEngine::FetchFacts(std::span<const FactKey> keys) const {
   Result<std::vector<storage::Fact>> facts = store_.GetFacts(keys);
   // The snapshot is derived from the store, which never deletes: a fact
   // it names and the store lacks is damage, not a user's unknown name.

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -161,7 +162,7 @@ class QueryEngine {
 
   // The facts with their provenance, in the order given. Corruption if the
   // store lacks one (it never deletes, so the two disagree).
-  Result<std::vector<storage::Fact>> FetchFacts(const std::vector<FactKey>& keys) const;
+  Result<std::vector<storage::Fact>> FetchFacts(std::span<const FactKey> keys) const;
 
  private:
   // Goldstein weight (NaN: not an event) and whether it rolls actors up, by

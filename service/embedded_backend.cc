@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <iterator>
+#include <optional>
+#include <span>
 #include <system_error>
 #include <tuple>
 #include <unordered_map>
@@ -44,6 +48,43 @@ graph::QueryLimits LimitsOf(const QueryFilters& q) {
 // From this many facts up, a neighbourhood reads its facts on a second
 // thread while it reads its nodes (a thread costs about 0.1 ms).
 constexpr size_t kFactsReadBeside = 2048;
+
+// The facts of many keys, read in chunks that any thread calling Read()
+// takes in turn: a second thread starts on them while the first reads the
+// answer's nodes, and the first joins in when it is done, so neither idles
+// while the other has a long list left.
+class ChunkedFactRead {
+ public:
+  ChunkedFactRead(const graph::QueryEngine& engine, std::span<const graph::FactKey> keys)
+      : engine_(engine), keys_(keys), parts_((keys.size() + kChunk - 1) / kChunk) {}
+
+  void Read() {
+    for (size_t i; (i = next_.fetch_add(1)) < parts_.size();) {
+      parts_[i] = engine_.FetchFacts(
+          keys_.subspan(i * kChunk, std::min(kChunk, keys_.size() - i * kChunk)));
+    }
+  }
+
+  // The facts in the order of the keys, once every Read() has returned.
+  Result<std::vector<storage::Fact>> Take() {
+    std::vector<storage::Fact> facts;
+    facts.reserve(keys_.size());
+    for (auto& part : parts_) {
+      if (!part->ok()) return part->status();
+      std::move(part->value().begin(), part->value().end(), std::back_inserter(facts));
+    }
+    return facts;
+  }
+
+ private:
+  // A few hundred facts a chunk: thousands of random reads keep a chunk
+  // at a millisecond or two, so the last one taken keeps no thread long.
+  static constexpr size_t kChunk = 512;
+  const graph::QueryEngine& engine_;
+  std::span<const graph::FactKey> keys_;
+  std::vector<std::optional<Result<std::vector<storage::Fact>>>> parts_;
+  std::atomic<size_t> next_{0};
+};
 
 // The nodes an answer names, each read from the store once. Without their
 // props by default: answers show a node's id, label, name and aliases only
@@ -300,12 +341,13 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
                                             FillFilter<graph::TraversalFilter>(request.filters),
                                             limits, request.with_facts));
   // A hub's facts are read beside its nodes: each side is thousands of
-  // random reads, and a second core would otherwise idle. (`n` outlives
-  // the read: the future is destroyed first, and waits.)
-  std::future<Result<std::vector<storage::Fact>>> facts;
+  // random reads, and a second core would otherwise idle. (`n` and `read`
+  // outlive the helper: the future is destroyed first, and waits.)
+  ChunkedFactRead read(*engine_, n.facts);
+  std::future<void> helper;
   if (n.facts.size() >= kFactsReadBeside) {
     try {
-      facts = std::async(std::launch::async, [&] { return engine_->FetchFacts(n.facts); });
+      helper = std::async(std::launch::async, [&] { read.Read(); });
     } catch (const std::system_error&) {
       // No thread to spare: the facts are read after the nodes.
     }
@@ -326,9 +368,10 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
   std::sort(view.nodes.begin(), view.nodes.end(), [](const auto& a, const auto& b) {
     return std::tie(a.hops, a.node.name, a.node.id) < std::tie(b.hops, b.node.name, b.node.id);
   });
-  DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> read,
-                        facts.valid() ? facts.get() : engine_->FetchFacts(n.facts));
-  DYAD_ASSIGN_OR_RETURN(view.facts, SortedViews(std::move(read), nodes));
+  read.Read();
+  if (helper.valid()) helper.wait();
+  DYAD_ASSIGN_OR_RETURN(std::vector<storage::Fact> facts, read.Take());
+  DYAD_ASSIGN_OR_RETURN(view.facts, SortedViews(std::move(facts), nodes));
   view.truncated_by = graph::LimitName(n.truncated_by);
   return view;
 }

@@ -746,7 +746,7 @@ Result<std::vector<Node>> Store::GetNodesAt(const std::vector<NodeId>& ids,
   return nodes;
 }
 
-Result<std::vector<Fact>> Store::GetFacts(const std::vector<FactKey>& keys) const {
+Result<std::vector<Fact>> Store::GetFacts(std::span<const FactKey> keys) const {
   std::vector<std::string> out_keys;
   out_keys.reserve(keys.size());
   for (const FactKey& k : keys)

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -123,7 +124,7 @@ class Store {
   enum class NodeProps { kWith, kWithout };
   Result<std::vector<Node>> GetNodes(const std::vector<NodeId>& ids,
                                      NodeProps props = NodeProps::kWith) const;
-  Result<std::vector<Fact>> GetFacts(const std::vector<FactKey>& keys) const;
+  Result<std::vector<Fact>> GetFacts(std::span<const FactKey> keys) const;
 
   // The RocksDB sequence number of the last committed write. A derived
   // image of the store (the graph snapshot) is current when it was made at

@@ -579,7 +579,7 @@ TEST_F(SeedQueryTest, FactsOfEveryNodeMatchTheStore) {
 TEST_F(SeedQueryTest, FetchFactsOfAKeyTheStoreLacksIsCorruption) {
   FactKey bogus = Key("Sergey Lavrov", "MET", "Hina Rabbani Khar");
   bogus.valid_from = Day("1999-01-01");
-  Result<std::vector<storage::Fact>> f = engine_->FetchFacts({bogus});
+  Result<std::vector<storage::Fact>> f = engine_->FetchFacts(std::span(&bogus, 1));
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.status().code(), dyad::StatusCode::kCorruption) << f.status().ToString();
 }

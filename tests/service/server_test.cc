@@ -195,6 +195,53 @@ TEST_F(ServerTest, EveryAnswerThroughTheServerEqualsTheEmbeddedOne) {
   EXPECT_THAT(answers[0].back(), HasSubstr(R"("a_to_b":{"events":8,"goldstein":20.6})"));
 }
 
+// A hub's neighbourhood reads its thousands of facts in chunks on two
+// threads: every fact of the hub comes back once, in key order, with its
+// sources, as the hub's own facts list them.
+TEST(EmbeddedBackendTest, AHubsNeighbourhoodHasEveryFactOfTheHubOnceInOrder) {
+  TempDir dir;
+  std::unique_ptr<EmbeddedBackend> backend = OpenBackend(dir / "store");
+  ASSERT_NE(backend, nullptr);
+  std::string text;
+  for (int i = 1; i <= 1700; ++i) {
+    for (const auto& [from, to, day] : {std::tuple(0, i, 1), std::tuple(i, 0, 15)}) {
+      text += fmt::format(
+          R"({{"kind":"fact","subject":{{"label":"Person","name":"P{}"}},"predicate":"MET",)"
+          R"("object":{{"label":"Person","name":"P{}"}},"valid_from":"2012-{:02}-{:02}",)"
+          R"("source":{{"doc":"d{}"}}}})"
+          "\n",
+          from, to, 1 + i % 12, day, i);
+    }
+  }
+  const std::filesystem::path file = dir / "hub.jsonl";
+  dyad::testing::WriteFile(file, text);
+  storage::LoadSummary summary;
+  ASSERT_TRUE(LoadFile(*backend, file, &summary).ok());
+
+  NeighboursRequest around;
+  around.node = "P0";
+  Result<NeighboursView> hood = backend->Neighbours(around);
+  ASSERT_TRUE(hood.ok()) << hood.status().ToString();
+  FactsRequest of;
+  of.node = "P0";
+  Result<FactsView> own = backend->Facts(of);
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  ASSERT_EQ(own->facts.size(), 3400u);
+  EXPECT_EQ(hood->nodes.size(), 1700u);
+  ASSERT_EQ(hood->facts.size(), own->facts.size());
+  for (size_t i = 0; i < own->facts.size(); ++i) {
+    const storage::Fact& a = hood->facts[i].fact;
+    const storage::Fact& b = own->facts[i].fact;
+    ASSERT_EQ(std::tie(a.subject, a.predicate, a.object, a.valid_from),
+              std::tie(b.subject, b.predicate, b.object, b.valid_from))
+        << "fact " << i;
+    ASSERT_EQ(a.sources.size(), 1u) << "fact " << i;
+    EXPECT_EQ(a.sources[0].doc, b.sources[0].doc) << "fact " << i;
+    EXPECT_EQ(hood->facts[i].subject.name, own->facts[i].subject.name) << "fact " << i;
+    EXPECT_EQ(hood->facts[i].object.name, own->facts[i].object.name) << "fact " << i;
+  }
+}
+
 TEST_F(ServerTest, StreamingLoadTakesLinesSplitAnywhereAcrossSources) {
   Serve({}, /*seed=*/false);
   const std::string seeds = dyad::testing::ReadFile(SeedFacts());
