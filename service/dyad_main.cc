@@ -319,6 +319,20 @@ int EndAfterAnswer(int code) {
   return code;
 }
 
+// An answer as --format says: JSON written out as it is made (a hub's
+// answer is megabytes), or a table.
+template <class WriteJson, class Table>
+void PrintAnswer(const GlobalFlags& g, std::ostream& out, WriteJson write_json, Table table) {
+  if (!g.json()) {
+    out << table();
+    return;
+  }
+  JsonWriter w(&out);
+  write_json(w);
+  w.Flush();
+  out << "\n";
+}
+
 // Runs one query: flags first, then the store, so that a malformed flag is
 // reported (exit 3) whether or not the store is there.
 template <class Request, class Ask, class Print>
@@ -331,7 +345,7 @@ int RunQuery(const GlobalFlags& g, Request request, const FilterFlags& flags, As
   if (!backend.ok()) return Fail(g, backend.status());
   auto answer = ask(**backend, request);
   if (!answer.ok()) return Fail(g, answer.status(), backend->get());
-  std::cout << print(*answer);
+  print(*answer, std::cout);
   return EndAfterAnswer(kExitOk);
 }
 
@@ -937,17 +951,20 @@ int Main(int argc, char** argv) {
   if (*facts) {
     return RunQuery(
         g, facts_request, filters, [](Backend& b, const FactsRequest& r) { return b.Facts(r); },
-        [&](const FactsView& v) {
-          return g.json() ? FactsJson(v.node, v.facts, v.truncated) + "\n"
-                          : FactsTable(v.node, v.facts, v.truncated);
+        [&](const FactsView& v, std::ostream& out) {
+          PrintAnswer(
+              g, out, [&](JsonWriter& w) { WriteFactsJson(w, v.node, v.facts, v.truncated); },
+              [&] { return FactsTable(v.node, v.facts, v.truncated); });
         });
   }
   if (*neighbours) {
     return RunQuery(
         g, neighbours_request, filters,
         [](Backend& b, const NeighboursRequest& r) { return b.Neighbours(r); },
-        [&](const NeighboursView& v) {
-          return g.json() ? NeighboursJson(v) + "\n" : NeighboursTable(v);
+        [&](const NeighboursView& v, std::ostream& out) {
+          PrintAnswer(
+              g, out, [&](JsonWriter& w) { WriteNeighboursJson(w, v); },
+              [&] { return NeighboursTable(v); });
         });
   }
   if (*path) {
@@ -959,7 +976,10 @@ int Main(int argc, char** argv) {
     }
     return RunQuery(
         g, paths_request, filters, [](Backend& b, const PathsRequest& r) { return b.Paths(r); },
-        [&](const PathsView& v) { return g.json() ? PathsJson(v) + "\n" : PathsTable(v); });
+        [&](const PathsView& v, std::ostream& out) {
+          PrintAnswer(
+              g, out, [&](JsonWriter& w) { WritePathsJson(w, v); }, [&] { return PathsTable(v); });
+        });
   }
   if (*dyad) {
     dyad_request.by = by == "year" ? graph::Period::kYear : graph::Period::kMonth;
@@ -973,8 +993,9 @@ int Main(int argc, char** argv) {
       }
       return answer;
     };
-    return RunQuery(g, dyad_request, filters, ask, [&](const DyadView& v) {
-      return g.json() ? DyadJson(v) + "\n" : DyadTable(v);
+    return RunQuery(g, dyad_request, filters, ask, [&](const DyadView& v, std::ostream& out) {
+      PrintAnswer(
+          g, out, [&](JsonWriter& w) { WriteDyadJson(w, v); }, [&] { return DyadTable(v); });
     });
   }
   if (*stats) return RunStats(g);

@@ -45,6 +45,7 @@ JsonWriter& JsonWriter::BeginObject() {
 JsonWriter& JsonWriter::EndObject() {
   out_ += '}';
   first_.pop_back();
+  SendIfBig();
   return *this;
 }
 
@@ -58,7 +59,14 @@ JsonWriter& JsonWriter::BeginArray() {
 JsonWriter& JsonWriter::EndArray() {
   out_ += ']';
   first_.pop_back();
+  SendIfBig();
   return *this;
+}
+
+void JsonWriter::Flush() {
+  if (sink_ == nullptr) return;
+  sink_->write(out_.data(), static_cast<std::streamsize>(out_.size()));
+  out_.clear();
 }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {

@@ -1,7 +1,8 @@
 // JsonWriter builds one compact JSON document in a string, the shapes of
-// cli.md. Numbers are rounded to 6 decimals and printed without trailing
-// zeros (0.9975, not 0.9974999999999999; 1, not 1.000000), so the same
-// value always prints the same bytes, embedded or through a server.
+// cli.md, or writes it to a stream as it goes. Numbers are rounded to 6
+// decimals and printed without trailing zeros (0.9975, not
+// 0.9974999999999999; 1, not 1.000000), so the same value always prints
+// the same bytes, embedded or through a server.
 //   JsonWriter w;
 //   w.BeginObject().Key("matches").BeginArray().EndArray().EndObject();
 //   std::cout << w.str() << "\n";
@@ -9,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,12 @@ namespace dyad::service {
 
 class JsonWriter {
  public:
+  JsonWriter() = default;
+  // Sends the text to `sink` in pieces of about 64 KiB as objects and
+  // arrays close, so that a big answer (a hub's thousands of facts) is
+  // never whole in memory; Flush() sends the rest.
+  explicit JsonWriter(std::ostream* sink) : sink_(sink) {}
+
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
@@ -34,11 +42,18 @@ class JsonWriter {
   // A value already written as JSON (by another JsonWriter), as it is.
   JsonWriter& Raw(std::string_view json);
 
+  // The text written (without a sink), or what is not yet sent.
   const std::string& str() const { return out_; }
+  void Flush();
 
  private:
   void BeforeValue();
   void Quote(std::string_view value);
+  void SendIfBig() {
+    if (sink_ != nullptr && out_.size() >= kPiece) Flush();
+  }
+  static constexpr size_t kPiece = 64 << 10;
+  std::ostream* sink_ = nullptr;
   std::string out_;
   std::vector<bool> first_;  // per open container: no element written yet
   bool after_key_ = false;

@@ -263,14 +263,19 @@ std::string FindTable(const std::vector<storage::Node>& matches) {
   return Table({"ID", "LABEL", "NAME", "ALIASES"}, rows);
 }
 
-std::string FactsJson(const storage::Node& node, const std::vector<FactView>& facts,
-                      bool truncated) {
-  JsonWriter w;
+void WriteFactsJson(JsonWriter& w, const storage::Node& node, const std::vector<FactView>& facts,
+                    bool truncated) {
   w.BeginObject().Key("node");
   WriteNode(w, node);
   w.Key("facts").BeginArray();
   for (const auto& f : facts) WriteFact(w, f);
   w.EndArray().Key("truncated").Bool(truncated).EndObject();
+}
+
+std::string FactsJson(const storage::Node& node, const std::vector<FactView>& facts,
+                      bool truncated) {
+  JsonWriter w;
+  WriteFactsJson(w, node, facts, truncated);
   return w.str();
 }
 
@@ -282,8 +287,7 @@ std::string FactsTable(const storage::Node& node, const std::vector<FactView>& f
   return out + Table(FactHeader(), FactRows(facts));
 }
 
-std::string NeighboursJson(const NeighboursView& a) {
-  JsonWriter w;
+void WriteNeighboursJson(JsonWriter& w, const NeighboursView& a) {
   w.BeginObject().Key("start");
   WriteNode(w, a.start);
   w.Key("depth").Int(a.depth).Key("nodes").BeginArray();
@@ -297,6 +301,11 @@ std::string NeighboursJson(const NeighboursView& a) {
   w.EndArray();
   WriteTruncated(w, a.truncated_by);
   w.EndObject();
+}
+
+std::string NeighboursJson(const NeighboursView& a) {
+  JsonWriter w;
+  WriteNeighboursJson(w, a);
   return w.str();
 }
 
@@ -320,8 +329,7 @@ std::string NeighboursTable(const NeighboursView& a) {
   return out;
 }
 
-std::string PathsJson(const PathsView& a) {
-  JsonWriter w;
+void WritePathsJson(JsonWriter& w, const PathsView& a) {
   w.BeginObject().Key("from");
   WriteNode(w, a.from);
   w.Key("to");
@@ -345,6 +353,11 @@ std::string PathsJson(const PathsView& a) {
   w.EndArray();
   WriteTruncated(w, a.truncated_by);
   w.EndObject();
+}
+
+std::string PathsJson(const PathsView& a) {
+  JsonWriter w;
+  WritePathsJson(w, a);
   return w.str();
 }
 
@@ -374,8 +387,7 @@ std::string PathsTable(const PathsView& a) {
   return out;
 }
 
-std::string DyadJson(const DyadView& a) {
-  JsonWriter w;
+void WriteDyadJson(JsonWriter& w, const DyadView& a) {
   w.BeginObject().Key("a");
   WriteNode(w, a.a);
   w.Key("b");
@@ -409,6 +421,11 @@ std::string DyadJson(const DyadView& a) {
   w.EndObject();
   WriteTruncated(w, a.truncated_by);
   w.EndObject();
+}
+
+std::string DyadJson(const DyadView& a) {
+  JsonWriter w;
+  WriteDyadJson(w, a);
   return w.str();
 }
 

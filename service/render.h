@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "graph/query.h"
+#include "service/json_writer.h"
 #include "storage/loader.h"
 #include "storage/model.h"
 #include "storage/status.h"
@@ -35,11 +36,15 @@ std::string FindTable(const std::vector<storage::Node>& matches);
 // when --timeout ran out (cli.md: the answer so far, exit 0).
 std::string FactsJson(const storage::Node& node, const std::vector<FactView>& facts,
                       bool truncated);
+void WriteFactsJson(JsonWriter& w, const storage::Node& node, const std::vector<FactView>& facts,
+                    bool truncated);
 std::string FactsTable(const storage::Node& node, const std::vector<FactView>& facts,
                        bool truncated);
 
 // The answers of `neighbours`, `path` and `dyad` with their nodes and facts
-// fetched. In each, `truncated_by` names the limit that cut the answer short
+// fetched. Each XJson has a WriteXJson twin that writes into a JsonWriter,
+// which may be one that sends a big answer out as it goes. In each, `truncated_by` names the limit
+// that cut the answer short
 // ("nodes", "facts", "paths", "depth", "deadline"), empty when none did; the
 // JSON then has "truncated": true and that name as "truncated_by" (cli.md
 // allows the added field).
@@ -59,6 +64,7 @@ struct NeighboursView {
   std::string truncated_by;
 };
 std::string NeighboursJson(const NeighboursView& answer);
+void WriteNeighboursJson(JsonWriter& w, const NeighboursView& answer);
 std::string NeighboursTable(const NeighboursView& answer);
 
 struct PathView {
@@ -78,6 +84,7 @@ struct PathsView {
   std::string truncated_by;
 };
 std::string PathsJson(const PathsView& answer);
+void WritePathsJson(JsonWriter& w, const PathsView& answer);
 std::string PathsTable(const PathsView& answer);
 
 struct DyadBucketView {
@@ -102,6 +109,7 @@ struct DyadView {
   std::string truncated_by;
 };
 std::string DyadJson(const DyadView& answer);
+void WriteDyadJson(JsonWriter& w, const DyadView& answer);
 std::string DyadTable(const DyadView& answer);
 
 std::string StatsJson(const storage::Stats& stats);

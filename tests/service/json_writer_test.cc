@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <sstream>
+#include <string>
 
 #include "tests/test_util.h"
 
@@ -163,6 +165,40 @@ TEST_F(JsonWriterTest, EmptyContainers) {
   JsonWriter empty;
   empty.BeginObject().EndObject();
   EXPECT_EQ(empty.str(), "{}");
+}
+
+// A writer on a stream sends a big document out in pieces as it goes, and
+// the bytes are those a writer into a string makes.
+TEST_F(JsonWriterTest, AWriterOnAStreamSendsTheSameBytesInPieces) {
+  auto write = [](JsonWriter& w) {
+    w.BeginObject().Key("facts").BeginArray();
+    for (int i = 0; i < 20000; ++i) {
+      w.BeginObject().Key("name").String("P\"" + std::to_string(i)).Key("c").Number(i / 7.0);
+      w.EndObject();
+    }
+    w.EndArray().Key("truncated").Bool(false).EndObject();
+  };
+  JsonWriter whole;
+  write(whole);
+  ASSERT_GT(whole.str().size(), 200000u);
+  EXPECT_TRUE(Parses(whole.str()));
+
+  std::ostringstream sink;
+  JsonWriter piecewise(&sink);
+  piecewise.BeginObject().Key("facts").BeginArray();
+  for (int i = 0; i < 10000; ++i) piecewise.BeginObject().Key("name").String("x").EndObject();
+  // Sent in pieces: what the writer holds stays small.
+  EXPECT_GT(sink.str().size(), 0u);
+  EXPECT_LT(piecewise.str().size(), 70000u);
+
+  std::ostringstream out;
+  JsonWriter streamed(&out);
+  write(streamed);
+  EXPECT_LT(streamed.str().size(), 70000u);
+  EXPECT_LT(out.str().size(), whole.str().size());
+  streamed.Flush();
+  EXPECT_EQ(streamed.str(), "");
+  EXPECT_EQ(out.str(), whole.str());
 }
 
 }  // namespace
