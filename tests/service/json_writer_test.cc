@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "tests/test_util.h"
 
@@ -101,6 +102,27 @@ TEST_F(JsonWriterTest, StringsEscapeQuoteBackslashAndControlCharacters) {
   EXPECT_EQ(StringValue("\x1f"), R"("\u001f")");
   EXPECT_EQ(StringValue(std::string_view("nul\0x", 5)), R"("nul\u0000x")");
   EXPECT_EQ(StringValue(""), R"("")");
+}
+
+// Long strings are scanned 16 bytes at a time: a character to escape is
+// found at every position of a block and of the tail after the last one,
+// and bytes of 0x80 and up (UTF-8) and DEL pass as they are.
+TEST_F(JsonWriterTest, EveryPositionOfALongStringIsEscaped) {
+  const std::pair<char, std::string> specials[] = {
+      {'"', "\\\""},       {'\\', "\\\\"},    {'\n', "\\n"},    {'\x01', "\\u0001"},
+      {'\x1f', "\\u001f"}, {'\0', "\\u0000"}, {'\x7f', "\x7f"}, {'\xc3', "\xc3"}};
+  for (size_t size : {15, 16, 17, 31, 32, 33, 40}) {
+    for (size_t at = 0; at < size; ++at) {
+      for (const auto& [c, escaped] : specials) {
+        std::string text(size, 'a');
+        text[at] = c;
+        const std::string want =
+            "\"" + std::string(at, 'a') + escaped + std::string(size - at - 1, 'a') + "\"";
+        ASSERT_EQ(StringValue(text), want) << "size " << size << ", at " << at << ", char "
+                                           << static_cast<int>(static_cast<unsigned char>(c));
+      }
+    }
+  }
 }
 
 TEST_F(JsonWriterTest, Utf8PassesThroughUnescaped) {
