@@ -23,8 +23,9 @@
 #     `dyad stats` on the same store (the process with the store open);
 #   - a server, `dyad serve`, exporting to a `dyad export --server` client:
 #     the server's peak RSS during the export against its own RSS before.
-# RSS is read from /proc/PID/status every 20 ms; facts/s is the store's
-# facts over the wall time of the exporting command.
+# A command's peak RSS is its high-water mark as the kernel counts it (wait4's
+# ru_maxrss); the server's is read from /proc/PID/status every 20 ms. facts/s
+# is the store's facts over the wall time of the exporting command.
 set -euo pipefail
 
 die() {
@@ -143,13 +144,23 @@ def rss_kb(pid):
 
 
 def watch(args, pid_to_watch=None, stdout=subprocess.DEVNULL):
-    """Runs args to the end; returns (seconds, peak RSS kB of pid_to_watch or of the command)."""
+    """Runs args to the end; returns (seconds, peak RSS kB): of pid_to_watch (a server), sampled
+    every 20 ms, or else of the command itself, its high-water mark as the kernel counted it
+    (a query-only open makes `dyad stats` end within two samples, the first of which saw a
+    process not yet loaded)."""
     start = time.monotonic()
     p = subprocess.Popen(args, stdout=stdout, stderr=subprocess.PIPE)
     peak = 0
-    while p.poll() is None:
-        peak = max(peak, rss_kb(pid_to_watch or p.pid))
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid != 0:
+            break
+        if pid_to_watch is not None:
+            peak = max(peak, rss_kb(pid_to_watch))
         time.sleep(0.02)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if pid_to_watch is None:
+        peak = usage.ru_maxrss  # kB on Linux
     seconds = time.monotonic() - start
     err = p.stderr.read().decode()
     if p.returncode != 0:
