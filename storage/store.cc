@@ -1229,7 +1229,10 @@ Status StoreView::ForEachFact(const std::function<Status(Fact&&)>& fn) const {
   rocksdb::ReadOptions read;
   read.snapshot = snapshot_;
   read.fill_cache = false;
-  read.readahead_size = 2 << 20;  // a sequential scan: fewer, larger reads
+  // No fixed readahead: RocksDB's own grows from 8 KiB to 256 KiB per file
+  // as the scan goes on. A fixed 2 MiB buffer for each level's file cost a
+  // whole-store DOT export at L 4.8 MB of its 37 MB peak and made it no
+  // faster (19.6 s against 20.9 s, medians of 3 interleaved runs).
   std::unique_ptr<rocksdb::Iterator> it(store_.db_->NewIterator(read, store_.cf(Column::kOut)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     DYAD_ASSIGN_OR_RETURN(
