@@ -457,9 +457,9 @@ int RunExport(const GlobalFlags& g, ExportRequest request, const ExportFlags& f,
   // gain such a process nothing and cost it 2 MiB of resident memory for
   // every region it touches: a whole-store DOT export at L peaked at 54.5 MB
   // with them and 37.0 MB without (a `dyad stats`: 38.5 MB), and ran no
-  // slower (scripts/bench-export.sh). So an export process
-  // turns them off for itself; a query keeps them. Best effort: a kernel
-  // without the switch leaves them on.
+  // slower (scripts/bench-export.sh). So an export process turns them off
+  // for itself; a query keeps them. Best effort: a kernel without the
+  // switch leaves them on.
   ::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
   Result<QueryFilters> filters = flags.Parse();
   if (!filters.ok()) return Fail(g, filters.status());

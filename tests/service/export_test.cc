@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -588,20 +589,43 @@ TEST_F(ExportCliTest, AnExportRunsWithoutHugePages) {
             out.c_str(), "--format", "json", static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  // The export blocks opening the FIFO until a reader comes (30 s at most).
+  // The export blocks opening the FIFO until a reader comes, having turned
+  // huge pages off first (30 s at most), unless it failed before that.
   std::string thp = ThpEnabled(pid);
-  for (int i = 0; i < 600 && thp != "0"; ++i) {
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 600 && thp != "0" && !exited; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     thp = ThpEnabled(pid);
+    exited = ::waitpid(pid, &status, WNOHANG) == pid;
   }
-  const int reader = ::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  // Opened without blocking, so that an export that failed on its way to
+  // the FIFO cannot hang the test; a read before the export opens its end
+  // sees EOF, and the reading goes on until the export has exited (60 s).
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   ASSERT_GE(reader, 0);
+  ::fcntl(reader, F_SETFL, ::fcntl(reader, F_GETFL) & ~O_NONBLOCK);
   std::string dot;
   char buf[4096];
+  for (int i = 0; i < 6000 && !exited;) {
+    const ssize_t n = ::read(reader, buf, sizeof buf);
+    if (n > 0) {
+      dot.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    if (!exited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      ++i;
+    }
+  }
   for (ssize_t n; (n = ::read(reader, buf, sizeof buf)) > 0;) dot.append(buf, n);
   ::close(reader);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  ASSERT_TRUE(exited) << "the export did not finish";
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(dot.starts_with("digraph")) << dot.substr(0, 200);
