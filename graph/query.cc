@@ -453,23 +453,18 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
     VertexId subject, object;
   };
   std::vector<Crossed> crossed;
-  // Frontiers are per-thread buffers, reused: a 1-hop query allocates
-  // nothing but its answer.
-  thread_local std::vector<VertexId> frontier, next;
-  // The answer is written in place, and each level's room is reserved
-  // before the level is scanned (below): a doubling of a million-entry
-  // buffer in mid-traversal would be one step of many milliseconds that no
-  // deadline check could interrupt. Its pages are touched only as nodes are
-  // found, and they are huge pages (service/jemalloc_conf.cc): a million-node
-  // answer faults a few times, not thousands.
-  std::vector<std::pair<NodeId, int>>& found = r.nodes;
-  // The frontier and the next level live in per-thread buffers that only
-  // grow; `next` is sized for the level before it is scanned (a level finds
-  // at most one node per step of its frontier), so that the scan writes to
-  // it through a pointer.
-  frontier.resize(std::max<size_t>(frontier.size(), 1));
-  frontier[0] = s;
-  size_t frontier_size = 1;
+  // The answer is written in place: each level's room is sized before the
+  // level is scanned (a level finds at most one node per step of its
+  // frontier), and the scan writes to it through a pointer. A doubling of a
+  // million-entry buffer in mid-traversal would be one step of many
+  // milliseconds that no deadline check could interrupt. The room is not
+  // zeroed, and its pages are touched only as nodes are found; they are
+  // huge pages (service/jemalloc_conf.cc), so that a million-node answer
+  // faults a few times, not thousands. Each level is the next one's
+  // frontier, where it lies: a query copies no node.
+  auto& found = r.nodes.ids_;
+  auto& level_ends = r.nodes.level_ends_;
+  size_t frontier_begin = 0;
   const bool timed = deadline.active();
   const bool counting = t.plain() && !with_facts && !timed;
   const VertexId vertex_count = snap.base().vertex_count();
@@ -479,12 +474,16 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
   // its edges in (a rebuilt one and one with a delta give the same).
   thread_local std::vector<VertexId> overflow;
   overflow.clear();
-  for (int h = 0; h < depth && frontier_size > 0 && r.truncated_by == Limit::kNone; ++h) {
-    const bool last = h + 1 == depth;
+  for (int h = 0; h < depth && r.truncated_by == Limit::kNone; ++h) {
     const size_t level_start = found.size();
-    const std::span<const VertexId> level(frontier.data(), frontier_size);
+    if (h > 0 && frontier_begin == level_start) break;  // the last level found nothing
+    auto frontier = [&] {
+      return h == 0 ? std::span<const VertexId>(&s, 1)
+                    : std::span<const VertexId>(found.data() + frontier_begin,
+                                                level_start - frontier_begin);
+    };
     uint64_t steps = 0;
-    for (VertexId u : level) {
+    for (VertexId u : frontier()) {
       // Sizing a level of a hub's neighbourhood reads hundreds of thousands
       // of offsets at random: milliseconds that the deadline also bounds.
       if (timed && deadline.Expired()) {
@@ -494,21 +493,18 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
       steps += snap.Degree(u);
     }
     if (r.truncated_by != Limit::kNone) break;
-    const uint64_t level_room = std::min<uint64_t>(steps, snap.vertex_count());
-    if (next.size() < level_room) next.resize(level_room);
-    size_t next_size = 0;
-    const uint64_t room = std::min<uint64_t>(found.size() + level_room, limits.max_nodes);
-    if (room > found.capacity()) found.reserve(room);
+    found.resize(level_start + std::min<uint64_t>(steps, snap.vertex_count()));
+    VertexId* const out = found.data();
+    size_t n = level_start;  // the level's end so far
     // Adds a node found at this level, or sets it aside past the limit.
     auto add = [&](VertexId v) {
-      if (found.size() >= limits.max_nodes) {
+      if (n >= limits.max_nodes) {
         overflow.push_back(v);
         return;
       }
-      found.emplace_back(v, h + 1);
-      if (!last) next[next_size++] = v;
+      out[n++] = v;
     };
-    for (VertexId u : level) {
+    for (VertexId u : frontier()) {
       if (timed && deadline.Expired()) {
         r.truncated_by = Limit::kDeadline;
         break;
@@ -516,16 +512,14 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
       std::span<const VertexId> run;
       if (counting && snap.BaseRun(u, &run)) {
         // A counting query without filters or deadline: one tight loop over
-        // the base image's run of both directions, writing the new nodes
-        // after the level's so far; they join the answer after it.
-        VertexId* const fresh = next.data() + next_size;
+        // the base image's run of both directions, writing the new nodes at
+        // the level's end; those past the node limit move aside.
+        VertexId* const fresh = out + n;
         VertexId* const end = hop.MarkNew(run, vertex_count, fresh);
-        const size_t room_left =
-            found.size() < limits.max_nodes ? limits.max_nodes - found.size() : 0;
+        const size_t room_left = n < limits.max_nodes ? limits.max_nodes - n : 0;
         const size_t kept = std::min<size_t>(end - fresh, room_left);
-        for (const VertexId* v = fresh; v != fresh + kept; ++v) found.emplace_back(*v, h + 1);
         overflow.insert(overflow.end(), fresh + kept, end);
-        if (!last) next_size += kept;
+        n += kept;
         continue;
       }
       t.ForEachStep(u, [&](VertexId v, EdgeIndex e, bool forward) {
@@ -537,7 +531,7 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
         }
         if (with_facts) crossed.push_back(forward ? Crossed{e, u, v} : Crossed{e, v, u});
         if (hop.Has(v)) return;
-        hop.Mark(v);  // the hop count goes with the node into `found`
+        hop.Mark(v);
         add(v);
       });
       if (r.truncated_by != Limit::kNone) break;
@@ -545,32 +539,32 @@ Result<Neighbourhood> QueryEngine::Neighbours(const Snapshot& snap, NodeId start
     if (!overflow.empty()) {
       // Keep the level's smallest ids; the rest leave the answer (and with
       // them the facts that reach them).
-      for (size_t i = level_start; i < found.size(); ++i) overflow.push_back(found[i].first);
+      overflow.insert(overflow.end(), out + level_start, out + n);
       const size_t keep = limits.max_nodes - level_start;
       std::nth_element(overflow.begin(), overflow.begin() + static_cast<ptrdiff_t>(keep),
                        overflow.end());
-      found.resize(level_start);
+      n = level_start;
       for (size_t i = 0; i < overflow.size(); ++i) {
         if (i < keep) {
-          found.emplace_back(overflow[i], h + 1);
+          out[n++] = overflow[i];
         } else {
           hop.Unmark(overflow[i]);
         }
       }
       if (r.truncated_by == Limit::kNone) r.truncated_by = Limit::kNodes;
-      next_size = 0;
     }
-    frontier.swap(next);
-    frontier_size = next_size;
+    found.resize(n);
+    level_ends.push_back(n);
+    frontier_begin = level_start;
   }
   // The BFS appended nodes level by level; order each level by id. A
   // counting query (no facts) needs no order.
   if (with_facts) {
-    for (auto level = r.nodes.begin(); level != r.nodes.end();) {
-      auto next_level = std::find_if(level, r.nodes.end(),
-                                     [&](const auto& n) { return n.second != level->second; });
-      std::sort(level, next_level);
-      level = next_level;
+    size_t level_start = 0;
+    for (size_t level_end : level_ends) {
+      std::sort(found.begin() + static_cast<ptrdiff_t>(level_start),
+                found.begin() + static_cast<ptrdiff_t>(level_end));
+      level_start = level_end;
     }
   }
   if (with_facts) {

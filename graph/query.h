@@ -14,16 +14,21 @@
 // dictionaries; it is safe to use from several threads.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "graph/snapshot.h"
@@ -67,11 +72,114 @@ struct QueryLimits {
   std::function<bool()> cancelled;
 };
 
+// An allocator whose resize() leaves new elements uninitialised: a
+// traversal sizes a level's room in the answer before scanning it and
+// writes into it through a pointer, and zeroing room that a level may never
+// use would cost as much as the writes themselves.
+template <class T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  UninitialisedAllocator() = default;
+  template <class U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// The nodes of a neighbourhood, level by level: the nodes at hop 1, then
+// those at hop 2, and so on. Each is a 4-byte id, and a node's hop count
+// is its level, kept as the levels' boundaries. A two-hop answer that
+// reaches a hub holds tens of thousands of nodes, and writing them as
+// (id, hops) pairs of 16 bytes cost as much as the traversal itself
+// (docs/queries.md). Reads as a sequence of (id, hops) pairs.
+class HopList {
+ public:
+  using value_type = std::pair<NodeId, int>;
+
+  // A random-access iterator whose elements are values, not references
+  // (like the iterators of std::views::iota).
+  class const_iterator {
+   public:
+    using iterator_concept = std::random_access_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
+    using value_type = HopList::value_type;
+    using reference = value_type;
+    using difference_type = std::ptrdiff_t;
+
+    const_iterator() = default;
+    value_type operator*() const { return (*list_)[i_]; }
+    value_type operator[](difference_type n) const { return (*list_)[i_ + n]; }
+    const_iterator& operator++() { return ++i_, *this; }
+    const_iterator operator++(int) { return {list_, i_++}; }
+    const_iterator& operator--() { return --i_, *this; }
+    const_iterator operator--(int) { return {list_, i_--}; }
+    const_iterator& operator+=(difference_type n) { return i_ += n, *this; }
+    const_iterator& operator-=(difference_type n) { return i_ -= n, *this; }
+    friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
+    friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
+    friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
+    friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
+      return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) {
+      return a.i_ == b.i_;
+    }
+    friend auto operator<=>(const const_iterator& a, const const_iterator& b) {
+      return a.i_ <=> b.i_;
+    }
+
+   private:
+    friend class HopList;
+    const_iterator(const HopList* list, size_t i) : list_(list), i_(i) {}
+    const HopList* list_ = nullptr;
+    size_t i_ = 0;
+  };
+  using iterator = const_iterator;
+
+  size_t size() const { return ids_.size(); }
+  bool empty() const { return ids_.empty(); }
+  value_type operator[](size_t i) const { return {ids_[i], hops(i)}; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, ids_.size()}; }
+
+  NodeId id(size_t i) const { return ids_[i]; }
+  // The hop count of the i-th node: its level.
+  int hops(size_t i) const {
+    size_t level = 0;
+    while (level_ends_[level] <= i) ++level;
+    return static_cast<int>(level) + 1;
+  }
+  // Every node's id, in the list's order.
+  std::span<const VertexId> ids() const { return ids_; }
+
+  friend bool operator==(const HopList& a, const HopList& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator==(const HopList& a, const std::vector<value_type>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  friend class QueryEngine;
+  std::vector<VertexId, UninitialisedAllocator<VertexId>> ids_;
+  std::vector<size_t> level_ends_;  // level_ends_[h - 1]: the end of hop h's nodes in ids_
+};
+
 struct Neighbourhood {
   NodeId start = 0;
   int depth = 0;
-  // Nodes within `depth` hops (the start excluded), ordered by hops then id.
-  std::vector<std::pair<NodeId, int>> nodes;
+  // Nodes within `depth` hops (the start excluded), ordered by hops; within
+  // a level by id when the query collected facts (with_facts).
+  HopList nodes;
   // Facts with one end at hop h < depth and the other end in the answer.
   std::vector<FactKey> facts;
   Limit truncated_by = Limit::kNone;

@@ -355,7 +355,7 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
   std::vector<NodeId> ids;
   ids.reserve(n.nodes.size() + 1);
   ids.push_back(start);
-  for (const auto& [id, hops] : n.nodes) ids.push_back(id);
+  ids.insert(ids.end(), n.nodes.ids().begin(), n.nodes.ids().end());
   DYAD_ASSIGN_OR_RETURN(std::vector<Node> found, store_->GetNodes(ids, node_props));
   NodeCache nodes(*store_, node_props);
   if (!n.facts.empty()) nodes.Add(found);  // every fact's ends are among them
@@ -364,7 +364,7 @@ Result<NeighboursView> EmbeddedBackend::Neighbours(const NeighboursRequest& requ
   view.depth = request.depth;
   view.nodes.reserve(n.nodes.size());
   for (size_t i = 0; i < n.nodes.size(); ++i)
-    view.nodes.push_back({std::move(found[i + 1]), n.nodes[i].second});
+    view.nodes.push_back({std::move(found[i + 1]), n.nodes.hops(i)});
   std::sort(view.nodes.begin(), view.nodes.end(), [](const auto& a, const auto& b) {
     return std::tie(a.hops, a.node.name, a.node.id) < std::tie(b.hops, b.node.name, b.node.id);
   });

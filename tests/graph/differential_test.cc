@@ -184,7 +184,8 @@ bool CheckNeighbours(const Loaded& l, NodeId start, int depth, const NamedFilter
   }
   // Counting (no facts) takes its own loop when nothing filters: the same
   // nodes, in any order, and with a node limit the same cut.
-  auto sorted = [](std::vector<std::pair<NodeId, int>> nodes) {
+  auto sorted = [](const graph::HopList& list) {
+    std::vector<std::pair<NodeId, int>> nodes(list.begin(), list.end());
     std::sort(nodes.begin(), nodes.end());
     return nodes;
   };

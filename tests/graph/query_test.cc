@@ -279,7 +279,7 @@ TEST_F(SeedQueryTest, PakistanDepthOneHasElevenNodesAndThirteenFacts) {
                                    "Russia", "Sergey Lavrov", "Vladimir Putin"));
   EXPECT_EQ(Name(Id("Location:Islamabad")), "Islamabad");
   EXPECT_TRUE(std::any_of(n.nodes.begin(), n.nodes.end(),
-                          [&](auto& p) { return p.first == Id("Location:Islamabad"); }));
+                          [&](const auto& p) { return p.first == Id("Location:Islamabad"); }));
   for (const auto& [id, hops] : n.nodes) EXPECT_EQ(hops, 1) << Name(id);
   EXPECT_TRUE(std::is_sorted(n.nodes.begin(), n.nodes.end())) << "ordered by hops, then id";
   EXPECT_EQ(n.facts.size(), 13u);
@@ -296,7 +296,7 @@ TEST_F(SeedQueryTest, PakistanDepthTwoHasSixteenNodes) {
     EXPECT_EQ(hops[far], 2) << far;
   }
   EXPECT_EQ(hops["Russia"], 1);
-  EXPECT_TRUE(std::is_sorted(n.nodes.begin(), n.nodes.end(), [](auto& a, auto& b) {
+  EXPECT_TRUE(std::is_sorted(n.nodes.begin(), n.nodes.end(), [](const auto& a, const auto& b) {
     return std::tie(a.second, a.first) < std::tie(b.second, b.first);
   }));
   // Every fact with one end at hop 0 or 1 and the other in the answer: all
