@@ -1,6 +1,8 @@
 #include "service/export.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 // GCC 12 sees adjacency_list's edge iterator (a boost::optional inside) as
@@ -12,11 +14,17 @@
 #include <boost/graph/graphml.hpp>
 #include <boost/graph/graphviz.hpp>
 #pragma GCC diagnostic pop
+#include <array>
+#include <bit>
 #include <boost/property_map/dynamic_property_map.hpp>
 #include <boost/property_map/function_property_map.hpp>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <unordered_map>
@@ -397,11 +405,9 @@ class Output {
 // What a writer may need of a node at an end of a fact: its label (for a
 // label filter) and how the fact format names it.
 struct FactEnd {
-  std::string label;
-  std::string ref_json;  // NodeRefJson
+  std::string_view label;
+  std::string_view ref_json;  // NodeRefJson
 };
-
-FactEnd EndOf(const storage::Node& node) { return FactEnd{node.label, NodeRefJson(node)}; }
 
 class StreamWriter {
  public:
@@ -411,14 +417,6 @@ class StreamWriter {
 
   // Whether Edge needs the nodes at the fact's ends (else it gets nullptr).
   virtual bool NeedsEnds() const { return false; }
-  // A writer that needs the ends may instead take the edge in two steps:
-  // a light text now (EdgeTemplate: nullopt if it cannot), the ends later
-  // (EdgeFromTemplate), so that a batch waiting for its ends holds text,
-  // not facts with their provenance.
-  virtual std::optional<std::string> EdgeTemplate(const storage::Fact&) { return std::nullopt; }
-  virtual Status EdgeFromTemplate(std::string_view, const FactEnd&, const FactEnd&) {
-    return Status::Internal("this writer takes no edge templates");
-  }
   virtual Status Begin() = 0;
   virtual Status Node(const storage::Node& node) = 0;
   virtual Status Edge(const storage::Fact& fact, const FactEnd* subject, const FactEnd* object) = 0;
@@ -689,16 +687,7 @@ class JsonlWriter final : public StreamWriter {
   }
 
   Status Edge(const storage::Fact& fact, const FactEnd* subject, const FactEnd* object) override {
-    out_.Buffer("") += FactLines(fact, subject->ref_json, object->ref_json);
-    return out_.Written();
-  }
-
-  std::optional<std::string> EdgeTemplate(const storage::Fact& fact) override {
-    return FactLinesTemplate(fact);
-  }
-  Status EdgeFromTemplate(std::string_view lines, const FactEnd& subject,
-                          const FactEnd& object) override {
-    FillFactLines(lines, subject.ref_json, object.ref_json, &out_.Buffer(""));
+    AppendFactLines(fact, subject->ref_json, object->ref_json, &out_.Buffer(""));
     return out_.Written();
   }
 
@@ -785,56 +774,196 @@ std::unique_ptr<StreamWriter> MakeStreamWriter(ExportFormat format, const Export
 
 // ------------------------------------------------------------ whole store
 
-// The ends of facts, looked up in batches from the export's view (around
-// the block cache) and kept in two generations of at most half the
-// capacity each: an end met again moves to the young one, and when the
-// young one is full the old one goes. Hubs, met all the time, stay.
-class EndCache {
+// How every node is named at a fact's end (its label and its NodeRefJson),
+// kept in a temporary file during a whole-store export: written in the node
+// pass, a slot of kSlotBytes per node id, and read back with pread for the
+// facts' ends, through a small direct-mapped cache (hubs and the subject of
+// the facts in a row stay in it). A fact's object can be any node of the
+// store, and looking it up in RocksDB cost a block read, a decompression
+// and a decoded node for each end that missed a cache: most of a JSON Lines
+// export's time at 10M facts. The file is unlinked from the start and lives
+// in the page cache, not in the process, so the export's memory stays flat
+// however big the store. A slot holds [label length][ref length][label][ref];
+// an end that does not fit is kept in the overflow file, and its slot holds
+// kOverflow, the offset and the size.
+class EndFile {
  public:
-  EndCache(const storage::StoreView& view, size_t capacity)
-      : view_(view), generation_size_(std::max<size_t>(capacity / 2, 1)) {}
+  static constexpr size_t kSlotBytes = 64;
 
-  // Makes every node of `ids` available to Get.
-  Status Fetch(const std::vector<storage::NodeId>& ids) {
-    std::vector<storage::NodeId> missing;
-    for (storage::NodeId id : ids) {
-      if (!Keep(id)) missing.push_back(id);
+  explicit EndFile(size_t cache_slots)
+      : cache_(std::bit_ceil(std::max<size_t>(cache_slots, 2))), cache_mask_(cache_.size() - 1) {}
+  ~EndFile() {
+    if (slots_fd_ >= 0) ::close(slots_fd_);
+    if (overflow_fd_ >= 0) ::close(overflow_fd_);
+  }
+  EndFile(const EndFile&) = delete;
+  EndFile& operator=(const EndFile&) = delete;
+
+  // Creates the two files in the temporary directory ($TMPDIR, else /tmp).
+  Status Open() {
+    std::error_code ec;
+    dir_ = std::filesystem::temp_directory_path(ec);
+    if (ec) {
+      return Status::IOError(fmt::format(
+          "export: no directory for temporary files ($TMPDIR, else /tmp): {}", ec.message()));
     }
-    if (missing.empty()) return Status::OK();
-    std::sort(missing.begin(), missing.end());
-    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-    DYAD_ASSIGN_OR_RETURN(std::vector<storage::Node> found, view_.GetNodes(missing));
-    for (const auto& n : found) young_.emplace(n.id, EndOf(n));
+    DYAD_ASSIGN_OR_RETURN(slots_fd_, TemporaryFile());
+    DYAD_ASSIGN_OR_RETURN(overflow_fd_, TemporaryFile());
     return Status::OK();
   }
 
-  // After Fetch, for the ends of the batch fetched.
-  const FactEnd& Get(storage::NodeId id) const {
-    auto it = young_.find(id);
-    return it != young_.end() ? it->second : old_.at(id);
+  // Nodes in increasing id order.
+  Status Put(const storage::Node& node) {
+    const std::string ref = NodeRefJson(node);
+    if (pending_.empty() || pending_first_ + pending_.size() / kSlotBytes != node.id) {
+      DYAD_RETURN_IF_ERROR(WritePending());
+      pending_first_ = node.id;
+    }
+    const size_t at = pending_.size();
+    pending_.resize(at + kSlotBytes, '\0');
+    char* slot = pending_.data() + at;
+    // An empty label would read as an empty slot: it goes to the overflow
+    // file too.
+    if (!node.label.empty() && node.label.size() < kOverflow &&
+        2 + node.label.size() + ref.size() <= kSlotBytes) {
+      slot[0] = static_cast<char>(node.label.size());
+      slot[1] = static_cast<char>(ref.size());
+      std::memcpy(slot + 2, node.label.data(), node.label.size());
+      std::memcpy(slot + 2 + node.label.size(), ref.data(), ref.size());
+    } else {
+      std::string record(8, '\0');
+      const auto sizes = std::array<uint32_t, 2>{static_cast<uint32_t>(node.label.size()),
+                                                 static_cast<uint32_t>(ref.size())};
+      std::memcpy(record.data(), sizes.data(), 8);
+      record += node.label;
+      record += ref;
+      DYAD_RETURN_IF_ERROR(WriteAll(overflow_fd_, record, overflow_size_));
+      slot[0] = static_cast<char>(kOverflow);
+      const uint64_t where[2] = {overflow_size_, record.size()};
+      std::memcpy(slot + 8, where, sizeof where);
+      overflow_size_ += record.size();
+    }
+    if (pending_.size() >= kPendingBytes) return WritePending();
+    return Status::OK();
   }
 
-  // Between batches: ages the young generation once it is full.
-  void Age() {
-    if (young_.size() < generation_size_) return;
-    old_ = std::move(young_);
-    young_.clear();
+  // After the last Put.
+  Status Finish() { return WritePending(); }
+
+  // The ends of one fact; valid until the next call.
+  Status Ends(storage::NodeId subject, storage::NodeId object, FactEnd* subject_end,
+              FactEnd* object_end) {
+    DYAD_ASSIGN_OR_RETURN(*subject_end, Get(subject, &subject_overflow_));
+    if (subject != object && (subject & cache_mask_) == (object & cache_mask_)) {
+      // The object takes the subject's cache entry: keep a copy.
+      subject_copy_.assign(subject_end->label);
+      subject_copy_ += subject_end->ref_json;
+      const std::string_view copy(subject_copy_);
+      *subject_end = FactEnd{copy.substr(0, subject_end->label.size()),
+                             copy.substr(subject_end->label.size())};
+    }
+    DYAD_ASSIGN_OR_RETURN(*object_end, Get(object, &object_overflow_));
+    return Status::OK();
   }
 
  private:
-  // True if `id` is cached; moves it to the young generation.
-  bool Keep(storage::NodeId id) {
-    if (young_.count(id)) return true;
-    auto it = old_.find(id);
-    if (it == old_.end()) return false;
-    young_.emplace(id, std::move(it->second));
-    old_.erase(it);
-    return true;
+  static constexpr uint8_t kOverflow = 0xFF;
+  static constexpr size_t kPendingBytes = 1 << 20;
+
+  struct CacheEntry {
+    storage::NodeId id = 0;  // 0: empty (ids start at 1)
+    std::array<char, kSlotBytes> slot;
+  };
+
+  Result<int> TemporaryFile() {
+    int fd = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      // A file system without O_TMPFILE: a named file, unlinked at once.
+      std::string name = (dir_ / "dyad-export-XXXXXX").string();
+      fd = ::mkstemp(name.data());
+      if (fd >= 0) ::unlink(name.c_str());
+    }
+    if (fd < 0) {
+      return Status::IOError(fmt::format("export: cannot make a temporary file in {}: {}",
+                                         dir_.string(), std::strerror(errno)));
+    }
+    return fd;
   }
 
-  const storage::StoreView& view_;
-  const size_t generation_size_;
-  std::unordered_map<storage::NodeId, FactEnd> young_, old_;
+  Status WriteAll(int fd, std::string_view data, uint64_t offset) {
+    while (!data.empty()) {
+      const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return Status::IOError(fmt::format("export: writing a temporary file in {}: {}",
+                                           dir_.string(), std::strerror(errno)));
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+    }
+    return Status::OK();
+  }
+
+  Status ReadAll(int fd, char* out, size_t size, uint64_t offset) {
+    while (size > 0) {
+      const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return Status::IOError(fmt::format("export: reading a temporary file in {}: {}",
+                                           dir_.string(), std::strerror(errno)));
+      }
+      if (n == 0) {  // past the end: a node that is not in the file
+        std::memset(out, 0, size);
+        return Status::OK();
+      }
+      out += n;
+      size -= static_cast<size_t>(n);
+      offset += static_cast<uint64_t>(n);
+    }
+    return Status::OK();
+  }
+
+  Status WritePending() {
+    if (pending_.empty()) return Status::OK();
+    Status s = WriteAll(slots_fd_, pending_, pending_first_ * kSlotBytes);
+    pending_.clear();
+    return s;
+  }
+
+  Result<FactEnd> Get(storage::NodeId id, std::string* overflow) {
+    CacheEntry& e = cache_[id & cache_mask_];
+    if (e.id != id) {
+      DYAD_RETURN_IF_ERROR(ReadAll(slots_fd_, e.slot.data(), kSlotBytes, id * kSlotBytes));
+      e.id = id;
+    }
+    const auto label_size = static_cast<uint8_t>(e.slot[0]);
+    if (label_size == 0) {
+      e.id = 0;
+      return Status::Corruption(fmt::format("export: a fact's end n{} is not a node", id));
+    }
+    if (label_size != kOverflow) {
+      const auto ref_size = static_cast<uint8_t>(e.slot[1]);
+      const std::string_view text(e.slot.data() + 2, label_size + ref_size);
+      return FactEnd{text.substr(0, label_size), text.substr(label_size)};
+    }
+    uint64_t where[2];
+    std::memcpy(where, e.slot.data() + 8, sizeof where);
+    overflow->resize(where[1]);
+    DYAD_RETURN_IF_ERROR(ReadAll(overflow_fd_, overflow->data(), where[1], where[0]));
+    uint32_t sizes[2];
+    std::memcpy(sizes, overflow->data(), sizeof sizes);
+    const std::string_view text(*overflow);
+    return FactEnd{text.substr(8, sizes[0]), text.substr(8 + sizes[0], sizes[1])};
+  }
+
+  std::filesystem::path dir_;
+  int slots_fd_ = -1, overflow_fd_ = -1;
+  uint64_t overflow_size_ = 0;
+  std::string pending_;  // slots from pending_first_ on, not yet written
+  storage::NodeId pending_first_ = 0;
+  std::vector<CacheEntry> cache_;
+  const size_t cache_mask_;
+  std::string subject_overflow_, object_overflow_, subject_copy_;
 };
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
@@ -864,81 +993,34 @@ class StopCheck {
   uint64_t count_ = 0;
 };
 
-// Facts go to the writer as they come when it needs nothing of their
-// ends; else in batches, so that their ends are looked up together: as
-// light templates when the writer takes them (many per batch: fewer, fuller
-// reads of the nodes), else as facts.
-class FactBatcher {
+// Hands facts to the writer with their ends when it needs them (or a
+// label filter does), from the EndFile of the node pass.
+class FactFeed {
  public:
-  FactBatcher(StreamWriter& writer, const storage::StoreView& view,
-              const StoreExportOptions& options, ExportSummary& summary)
-      : writer_(writer),
-        options_(options),
-        summary_(summary),
-        needs_ends_(writer.NeedsEnds() || !options.labels.empty()),
-        ends_(view, options.end_cache_nodes) {}
+  FactFeed(StreamWriter& writer, const StoreExportOptions& options, EndFile* ends,
+           ExportSummary& summary)
+      : writer_(writer), options_(options), ends_(ends), summary_(summary) {}
 
-  Status Add(storage::Fact fact) {
-    if (!needs_ends_) {
+  Status Add(const storage::Fact& fact) {
+    if (ends_ == nullptr) {
       ++summary_.edges;
       return writer_.Edge(fact, nullptr, nullptr);
     }
-    ids_.push_back(fact.subject);
-    ids_.push_back(fact.object);
-    std::optional<std::string> text;
-    if (options_.labels.empty()) text = writer_.EdgeTemplate(fact);
-    if (text) {
-      templates_bytes_ += text->size();
-      templates_.push_back({fact.subject, fact.object, std::move(*text)});
-    } else {
-      facts_.push_back(std::move(fact));
+    FactEnd subject, object;
+    DYAD_RETURN_IF_ERROR(ends_->Ends(fact.subject, fact.object, &subject, &object));
+    if (!options_.labels.empty() &&
+        (!Contains(options_.labels, subject.label) || !Contains(options_.labels, object.label))) {
+      return Status::OK();
     }
-    const bool full =
-        facts_.size() >= options_.batch_facts || templates_bytes_ >= options_.batch_template_bytes;
-    return full ? Flush() : Status::OK();
-  }
-
-  Status Flush() {
-    if (ids_.empty()) return Status::OK();
-    ends_.Age();
-    DYAD_RETURN_IF_ERROR(ends_.Fetch(ids_));
-    for (const auto& t : templates_) {
-      DYAD_RETURN_IF_ERROR(
-          writer_.EdgeFromTemplate(t.text, ends_.Get(t.subject), ends_.Get(t.object)));
-      ++summary_.edges;
-    }
-    for (const auto& f : facts_) {
-      const FactEnd& subject = ends_.Get(f.subject);
-      const FactEnd& object = ends_.Get(f.object);
-      if (!options_.labels.empty() &&
-          (!Contains(options_.labels, subject.label) || !Contains(options_.labels, object.label))) {
-        continue;
-      }
-      DYAD_RETURN_IF_ERROR(writer_.Edge(f, &subject, &object));
-      ++summary_.edges;
-    }
-    ids_.clear();
-    templates_.clear();
-    templates_bytes_ = 0;
-    facts_.clear();
-    return Status::OK();
+    ++summary_.edges;
+    return writer_.Edge(fact, &subject, &object);
   }
 
  private:
-  struct Template {
-    storage::NodeId subject, object;
-    std::string text;
-  };
-
   StreamWriter& writer_;
   const StoreExportOptions& options_;
+  EndFile* const ends_;
   ExportSummary& summary_;
-  const bool needs_ends_;
-  EndCache ends_;
-  std::vector<storage::NodeId> ids_;  // the ends of the batch
-  std::vector<Template> templates_;
-  size_t templates_bytes_ = 0;
-  std::vector<storage::Fact> facts_;
 };
 
 bool PassesFactFilter(const storage::Fact& f, const StoreExportOptions& filter) {
@@ -992,14 +1074,21 @@ Result<ExportSummary> StreamSubgraph(const Subgraph& subgraph, ExportFormat form
     DYAD_RETURN_IF_ERROR(writer->Node(n));
     ++summary.nodes;
   }
-  std::unordered_map<storage::NodeId, FactEnd> ends;
+  std::unordered_map<storage::NodeId, std::string> refs;
   if (writer->NeedsEnds()) {
-    for (const auto& n : subgraph.nodes) ends.emplace(n.id, EndOf(n));
+    for (const auto& n : subgraph.nodes) refs.emplace(n.id, NodeRefJson(n));
   }
+  auto end_of = [&](storage::NodeId id) {
+    return FactEnd{NodeById(subgraph, id).label, refs.at(id)};
+  };
   for (const auto& f : subgraph.facts) {
-    const FactEnd* subject = writer->NeedsEnds() ? &ends.at(f.subject) : nullptr;
-    const FactEnd* object = writer->NeedsEnds() ? &ends.at(f.object) : nullptr;
-    DYAD_RETURN_IF_ERROR(writer->Edge(f, subject, object));
+    FactEnd subject, object;
+    if (writer->NeedsEnds()) {
+      subject = end_of(f.subject);
+      object = end_of(f.object);
+    }
+    DYAD_RETURN_IF_ERROR(writer->Edge(f, writer->NeedsEnds() ? &subject : nullptr,
+                                      writer->NeedsEnds() ? &object : nullptr));
     ++summary.edges;
   }
   DYAD_RETURN_IF_ERROR(writer->End());
@@ -1129,25 +1218,31 @@ Result<ExportSummary> ExportStore(const storage::Store& store, const StoreExport
   std::unique_ptr<StreamWriter> writer = MakeStreamWriter(format, sink, vocabulary);
   ExportSummary summary;
   StopCheck stop(filter);
+  std::unique_ptr<EndFile> ends;
+  if (writer->NeedsEnds() || !filter.labels.empty()) {
+    ends = std::make_unique<EndFile>(filter.end_cache_nodes);
+    DYAD_RETURN_IF_ERROR(ends->Open());
+  }
   DYAD_RETURN_IF_ERROR(writer->Begin());
   Status s = view->ForEachNode([&](const storage::Node& n) -> Status {
     DYAD_RETURN_IF_ERROR(stop.Check(&summary.truncated_by));
     if (!summary.truncated_by.empty()) return Status::FromCode(StatusCode::kCancelled, "stop");
+    if (ends) DYAD_RETURN_IF_ERROR(ends->Put(n));
     if (!filter.labels.empty() && !Contains(filter.labels, n.label)) return Status::OK();
     ++summary.nodes;
     return writer->Node(n);
   });
-  FactBatcher batcher(*writer, *view, filter, summary);
+  if (s.ok() && ends) s = ends->Finish();
+  FactFeed feed(*writer, filter, ends.get(), summary);
   if (s.ok()) {
     s = view->ForEachFact([&](storage::Fact f) -> Status {
       DYAD_RETURN_IF_ERROR(stop.Check(&summary.truncated_by));
       if (!summary.truncated_by.empty()) return Status::FromCode(StatusCode::kCancelled, "stop");
       if (!PassesFactFilter(f, filter)) return Status::OK();
-      return batcher.Add(std::move(f));
+      return feed.Add(f);
     });
   }
   if (!summary.truncated_by.empty()) s = Status::OK();  // the stop we asked for
-  if (s.ok()) s = batcher.Flush();
   DYAD_RETURN_IF_ERROR(s);
   DYAD_RETURN_IF_ERROR(writer->End());
   return summary;

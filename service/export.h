@@ -75,14 +75,11 @@ struct StoreExportOptions {
   // Cancelled.
   std::optional<std::chrono::steady_clock::time_point> deadline;
   std::function<bool()> cancelled;
-  // How many nodes at the ends of facts are kept decoded between batches;
-  // the export's memory stays within a few MB of it whatever the store's size.
-  size_t end_cache_nodes = 16384;
-  // A batch of facts waiting for their ends is flushed at this many facts
-  // (a label filter), or at this many bytes of fact-format text: bigger
-  // batches read the nodes in fewer, fuller passes.
-  size_t batch_facts = 1024;
-  size_t batch_template_bytes = 4 << 20;
+  // A format that names the nodes at a fact's ends (JSON Lines), or a
+  // label filter, reads them from a temporary file ($TMPDIR, else /tmp; about
+  // 64 bytes a node, unlinked from the start) through a cache of this many
+  // nodes (rounded up to a power of two; 72 bytes each).
+  size_t end_cache_nodes = 32768;
 };
 
 // The whole store (or its filtered part) in `format`, into `sink`.

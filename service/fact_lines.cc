@@ -55,13 +55,12 @@ std::string NodeRefJson(const storage::Node& node) {
   return w.str();
 }
 
-std::string FactLinesTemplate(const storage::Fact& fact) {
-  std::string lines;
-  const std::string_view hole("\0", 1);
+void AppendFactLines(const storage::Fact& fact, std::string_view subject_ref,
+                     std::string_view object_ref, std::string* out) {
   for (const storage::Source& s : fact.sources) {
     JsonWriter w;
-    w.BeginObject().Key("kind").String("fact").Key("subject").Raw(hole);
-    w.Key("predicate").String(fact.predicate).Key("object").Raw(hole);
+    w.BeginObject().Key("kind").String("fact").Key("subject").Raw(subject_ref);
+    w.Key("predicate").String(fact.predicate).Key("object").Raw(object_ref);
     if (fact.valid_from != storage::kOpenDay) {
       w.Key("valid_from").String(storage::FormatDay(fact.valid_from));
     }
@@ -74,33 +73,9 @@ std::string FactLinesTemplate(const storage::Fact& fact) {
       WriteValue(w, field.value());
     }
     w.EndObject().EndObject();
-    lines += w.str();
-    lines += '\n';
+    *out += w.str();
+    *out += '\n';
   }
-  return lines;
-}
-
-void FillFactLines(std::string_view lines_template, std::string_view subject_ref,
-                   std::string_view object_ref, std::string* out) {
-  bool subject_next = true;
-  for (size_t at = 0; at < lines_template.size();) {
-    const size_t hole = lines_template.find('\0', at);
-    if (hole == std::string_view::npos) {
-      out->append(lines_template.substr(at));
-      break;
-    }
-    out->append(lines_template.substr(at, hole - at));
-    out->append(subject_next ? subject_ref : object_ref);
-    subject_next = !subject_next;
-    at = hole + 1;
-  }
-}
-
-std::string FactLines(const storage::Fact& fact, std::string_view subject_ref,
-                      std::string_view object_ref) {
-  std::string lines;
-  FillFactLines(FactLinesTemplate(fact), subject_ref, object_ref, &lines);
-  return lines;
 }
 
 }  // namespace dyad::service

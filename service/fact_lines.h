@@ -24,17 +24,9 @@ std::string EntityLine(const storage::Node& entity);
 // the original load did.
 std::string NodeRefJson(const storage::Node& node);
 
-// The fact records of `fact`, one per source in load order, each
-// newline-terminated; its ends named by their NodeRefJson.
-std::string FactLines(const storage::Fact& fact, std::string_view subject_ref,
-                      std::string_view object_ref);
-
-// FactLines in two steps, for a writer that learns the ends later: the
-// lines with a '\0' where each end goes (JSON text never holds a raw NUL),
-// then the ends put in. FillFactLines(FactLinesTemplate(f), s, o) appends
-// FactLines(f, s, o).
-std::string FactLinesTemplate(const storage::Fact& fact);
-void FillFactLines(std::string_view lines_template, std::string_view subject_ref,
-                   std::string_view object_ref, std::string* out);
+// Appends the fact records of `fact` to `out`, one per source in load
+// order, each newline-terminated; its ends named by their NodeRefJson.
+void AppendFactLines(const storage::Fact& fact, std::string_view subject_ref,
+                     std::string_view object_ref, std::string* out);
 
 }  // namespace dyad::service

@@ -193,13 +193,25 @@ TEST(ExportEscapingTest, AFactWithAnEndOutsideTheSubgraphIsRefused) {
 
 TEST_F(ExportTest, TheFactFormatLoadsBackIntoAnEqualStore) {
   // Plus 12,000 facts whose 1,500 nodes only facts created, so that the
-  // ends of facts are looked up in many batches through a small cache.
-  dyad::testing::WriteFile(dir_ / "dense.jsonl", DenseGraph(1500, 8, 5));
+  // ends of facts are read through a small cache, over and over.
+  // And nodes whose names do not fit the export's 64-byte slot for a
+  // node's name (service/export.cc, EndFile), between themselves and the
+  // dense graph.
+  const std::string long_name(150, 'x');
+  std::string facts = DenseGraph(1500, 8, 5);
+  for (int i = 0; i < 40; ++i) {
+    facts += fmt::format(
+        R"({{"kind":"fact","subject":{{"label":"Organization","name":"{} \"{}\""}},)"
+        R"("predicate":"MET","object":{{"label":"Person","name":"{}"}},"source":{{"doc":"long{}"}}}})"
+        "\n",
+        long_name, i, i % 2 ? "P7" : long_name + "y", i);
+  }
+  dyad::testing::WriteFile(dir_ / "dense.jsonl", facts);
   storage::LoadSummary summary;
   ASSERT_OK(dyad::testing::LoadPath(*store_, dir_ / "dense.jsonl", &summary));
+  ASSERT_TRUE(summary.bad_lines.empty()) << summary.bad_lines[0].ToString();
   StoreExportOptions small_cache;
   small_cache.end_cache_nodes = 64;
-  small_cache.batch_template_bytes = 4096;
   const Files exported = ExportWhole(ExportFormat::kJsonl, small_cache);
   EXPECT_EQ(exported, ExportWhole(ExportFormat::kJsonl));  // the cache changes nothing
   ASSERT_EQ(exported.size(), 1u);
@@ -659,6 +671,18 @@ TEST_F(ExportCliTest, BadRequestsGetTheirExitCodes) {
     RunResult r = Export(c.args);
     EXPECT_EQ(r.exit_code, c.exit_code) << c.args[1] << " " << r.err;
     EXPECT_THAT(r.err, HasSubstr(c.message));
+  }
+  // JSON Lines keeps the nodes' names in a temporary file: without a
+  // directory for it, the export fails before it writes anything.
+  {
+    RunResult r =
+        dyad::testing::RunCommand({"/usr/bin/env", "TMPDIR=" + (*dir_ / "no-such-dir").string(),
+                                   DYAD_BINARY, "export", "--db", Db(), "--to", "jsonl"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("no directory for temporary files ($TMPDIR, else /tmp)"));
+    // stdout, not a terminal, has the error in JSON and nothing of the export.
+    EXPECT_THAT(r.out, ::testing::StartsWith("{\"error\":{\"code\":\"IO_ERROR\""));
+    EXPECT_THAT(r.out, Not(HasSubstr("\"kind\"")));
   }
   // A failed export leaves no file behind.
   const fs::path out = *dir_ / "never.graphml";
