@@ -22,7 +22,10 @@
 #     into a scratch directory): its peak RSS against the idle RSS of
 #     `dyad stats` on the same store (the process with the store open);
 #   - a server, `dyad serve`, exporting to a `dyad export --server` client:
-#     the server's peak RSS during the export against its own RSS before.
+#     the server's peak RSS during the export against its own RSS before,
+#     idle after answering one `stats` call (its first call starts gRPC's
+#     threads, about 13 MB at L; the RSS before any call is in summary.json
+#     as server_rss_before_calls_kb).
 # A command's peak RSS is its high-water mark as the kernel counts it (wait4's
 # ru_maxrss); the server's is read from /proc/PID/status every 20 ms. facts/s
 # is the store's facts over the wall time of the exporting command.
@@ -214,6 +217,10 @@ for scale in scales:
                 cli[fmt].append(watch([dyad, "--db", store] + export_args(fmt, scratch)))
     server, address = serve(store)
     time.sleep(1.0)
+    server_before_calls = rss_kb(server.pid)
+    subprocess.run([dyad, "stats", "--server", address, "--format", "json"], check=True,
+                   stdout=subprocess.DEVNULL)
+    time.sleep(1.0)
     server_idle = rss_kb(server.pid)
     per_format = {}
     for fmt in formats:
@@ -241,6 +248,7 @@ for scale in scales:
                     f"{server_idle / 1024:.1f} = {f['server_rss_vs_idle']:.2f} |")
     stop_servers()
     summary["scales"][scale] = {"facts": facts, "idle_rss_kb": idle, "server_idle_rss_kb": server_idle,
+                                "server_rss_before_calls_kb": server_before_calls,
                                 "formats": per_format}
 summary["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
 with open(os.path.join(out, "summary.json"), "w") as f:

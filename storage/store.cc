@@ -8,6 +8,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -280,6 +281,17 @@ class StoreHold {
 
 namespace {
 
+// A store opened for writing keeps every one of its files open (below):
+// the soft limit on open files goes up to the hard one, as RocksDB asks of
+// a process that does so. A limit that cannot be raised stays; a store
+// with more files than it allows then fails to open with RocksDB's error.
+void RaiseOpenFileLimit() {
+  rlimit limit = {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 // RocksDB's info log (DIR/LOG), written with plain appends whose failures
 // are ignored: on a full disk the log loses lines, never the process.
 // RocksDB's own logger (as Debian 12's librocksdb builds it) fails an
@@ -410,11 +422,18 @@ Result<std::unique_ptr<Store>> Store::Open(const fs::path& dir, const StoreOptio
   db_options.max_file_opening_threads = 2;  // 2 cores; 16 threads only cost a short query
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
-  // Opening a big store must stay quick (a CLI query is one process):
-  // with a finite table cache RocksDB opens a few files at open and the
-  // rest when first read (with -1 it opens every file and reads its
-  // filters); file statistics are not read at open.
-  db_options.max_open_files = 1024;
+  // A one-off query must open a big store quickly: with a finite table
+  // cache RocksDB opens a file when a read first needs it. A process that
+  // stays (a server, a load) opens every file at open instead (-1). A file
+  // that a read opens later has all its filter and index partitions loaded
+  // into the block cache, while the files opened at open load a partition
+  // only when a look-up needs it: a server's whole-store export, which
+  // opened every file as it scanned, grew the server by the store's filters
+  // (27 MB at L); with the files opened at open, by 6 MB. Opening the 45
+  // files of an L store took no measurable time. File statistics are not
+  // read at open.
+  db_options.max_open_files = options.query_only ? 1024 : -1;
+  if (!options.query_only) RaiseOpenFileLimit();
   db_options.skip_stats_update_on_db_open = true;
   db_options.skip_checking_sst_file_sizes_on_db_open = true;
 
