@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "dyad/v1/dyad.grpc.pb.h"
+#include "service/export_arena.h"
 #include "service/grpc_status.h"
 #include "service/proto_convert.h"
 
@@ -246,6 +247,9 @@ class Server::Service final : public v1::DyadService::Service {
     return Serve(ctx, "Export", Access::kRead, [&]() -> grpc::Status {
       auto parsed = ParseWithCallLimits(ctx, *request);
       if (!parsed.ok()) return ToGrpcStatus(parsed.status());
+      // Its pieces are allocated, sent and freed in an arena of their own
+      // (service/export_arena.h).
+      ExportArenaScope arena;
       // One chunk per piece of the export (about 1 MiB each).
       v1::ExportChunk chunk;
       auto send = [&]() -> Status {
