@@ -151,7 +151,6 @@ class HopList {
   const_iterator begin() const { return {this, 0}; }
   const_iterator end() const { return {this, ids_.size()}; }
 
-  NodeId id(size_t i) const { return ids_[i]; }
   // The hop count of the i-th node: its level.
   int hops(size_t i) const {
     size_t level = 0;
@@ -161,9 +160,6 @@ class HopList {
   // Every node's id, in the list's order.
   std::span<const VertexId> ids() const { return ids_; }
 
-  friend bool operator==(const HopList& a, const HopList& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
-  }
   friend bool operator==(const HopList& a, const std::vector<value_type>& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
   }

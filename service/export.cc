@@ -1074,8 +1074,9 @@ Result<ExportSummary> StreamSubgraph(const Subgraph& subgraph, ExportFormat form
     DYAD_RETURN_IF_ERROR(writer->Node(n));
     ++summary.nodes;
   }
+  const bool needs_ends = writer->NeedsEnds();
   std::unordered_map<storage::NodeId, std::string> refs;
-  if (writer->NeedsEnds()) {
+  if (needs_ends) {
     for (const auto& n : subgraph.nodes) refs.emplace(n.id, NodeRefJson(n));
   }
   auto end_of = [&](storage::NodeId id) {
@@ -1083,12 +1084,12 @@ Result<ExportSummary> StreamSubgraph(const Subgraph& subgraph, ExportFormat form
   };
   for (const auto& f : subgraph.facts) {
     FactEnd subject, object;
-    if (writer->NeedsEnds()) {
+    if (needs_ends) {
       subject = end_of(f.subject);
       object = end_of(f.object);
     }
-    DYAD_RETURN_IF_ERROR(writer->Edge(f, writer->NeedsEnds() ? &subject : nullptr,
-                                      writer->NeedsEnds() ? &object : nullptr));
+    DYAD_RETURN_IF_ERROR(
+        writer->Edge(f, needs_ends ? &subject : nullptr, needs_ends ? &object : nullptr));
     ++summary.edges;
   }
   DYAD_RETURN_IF_ERROR(writer->End());
