@@ -59,13 +59,7 @@ class Marks {
       size_ = n;
       epoch_ = 0;
     }
-    // 16-bit stamps: Has() is the hottest load of every traversal, and 2
-    // bytes a vertex keep a million vertices' stamps in cache. They are
-    // cleared once every 65535 queries.
-    if (++epoch_ == 0) {
-      std::memset(static_cast<void*>(stamps_.get()), 0, size_ * sizeof(uint16_t));
-      epoch_ = 1;
-    }
+    Advance();
   }
   bool Has(VertexId v) const { return stamps_[v] == epoch_; }
   uint32_t Get(VertexId v) const { return values_[v]; }
@@ -93,8 +87,28 @@ class Marks {
     }
     return out;
   }
+  // A second stamp for this query, one past the first (reset()'s), for a
+  // search from both ends that keeps one mark per vertex: the stamp of the
+  // side that reached it. Returns it; the first is Stamp() before the call.
+  uint16_t NextStamp() {
+    Advance();
+    return epoch_;
+  }
+  uint16_t Stamp() const { return epoch_; }
+  uint16_t StampOf(VertexId v) const { return stamps_[v]; }
+  void MarkWith(VertexId v, uint16_t stamp) { stamps_[v] = stamp; }
 
  private:
+  // 16-bit stamps: Has() is the hottest load of every traversal, and 2
+  // bytes a vertex keep a million vertices' stamps in cache. They are
+  // cleared once every 65535 stamps.
+  void Advance() {
+    if (++epoch_ == 0) {
+      std::memset(static_cast<void*>(stamps_.get()), 0, size_ * sizeof(uint16_t));
+      epoch_ = 1;
+    }
+  }
+
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };
@@ -165,19 +179,68 @@ Path MakePath(const Traversal& t, const std::vector<VertexId>& nodes) {
 }
 
 // Level-synchronous bidirectional BFS, expanding the side whose frontier
-// has fewer adjacency entries. Leaves the distances from `s` in `da` and to
-// `t` in `db`, complete up to levels la and lb.
+// has fewer adjacency entries. Leaves what each side reached in its
+// SideMarks (below), complete up to levels la and lb.
 struct Meeting {
   std::optional<int> length;
   int la = 0, lb = 0;
   Limit truncated_by = Limit::kNone;
 };
 
+// How a bidirectional BFS marks what each side reached. Visit() is called
+// for each step of `side_a`'s (or b's) frontier to v, at the new level; it
+// returns whether v is new to that side (and joins the next frontier), and
+// lowers *best to the length of a path through v if the other side has it.
+
+// Distances from s in `da` and to t in `db`, which enumerating the
+// shortest paths needs afterwards.
+struct DistanceMarks {
+  Marks& da;
+  Marks& db;
+  void Start(VertexId s, VertexId t) {
+    da.Set(s, 0);
+    db.Set(t, 0);
+  }
+  bool Visit(bool side_a, VertexId v, int level, int /*other_level*/, int* best) {
+    Marks& mine = side_a ? da : db;
+    Marks& theirs = side_a ? db : da;
+    if (mine.Has(v)) return false;
+    mine.Set(v, level);
+    if (theirs.Has(v)) *best = std::min(*best, level + static_cast<int>(theirs.Get(v)));
+    return true;
+  }
+};
+
+// One stamp per vertex, that of the side that reached it first, when only
+// the length is asked for: a step reads one cache line, where two sides'
+// marks and distances took three. A vertex the other side has is at its
+// last level: had that side reached it earlier, it would have reached this
+// side's frontier vertex too, and the searches would have met then.
+struct HopMarks {
+  Marks& marks;
+  uint16_t a = 0, b = 0;
+  explicit HopMarks(Marks& m) : marks(m), a(m.Stamp()), b(m.NextStamp()) {}
+  void Start(VertexId s, VertexId t) {
+    marks.MarkWith(s, a);
+    marks.MarkWith(t, b);
+  }
+  bool Visit(bool side_a, VertexId v, int level, int other_level, int* best) {
+    const uint16_t stamp = marks.StampOf(v);
+    if (stamp == (side_a ? a : b)) return false;
+    if (stamp == (side_a ? b : a)) {
+      *best = std::min(*best, level + other_level);
+      return false;
+    }
+    marks.MarkWith(v, side_a ? a : b);
+    return true;
+  }
+};
+
+template <class SideMarks>
 Meeting BidirectionalBfs(const Traversal& fwd, const Traversal& bwd, VertexId s, VertexId t,
-                         int max_depth, DeadlineCheck& deadline, Marks& da, Marks& db) {
+                         int max_depth, DeadlineCheck& deadline, SideMarks& marks) {
   Meeting m;
-  da.Set(s, 0);
-  db.Set(t, 0);
+  marks.Start(s, t);
   if (s == t) {
     m.length = 0;
     return m;
@@ -195,10 +258,9 @@ Meeting BidirectionalBfs(const Traversal& fwd, const Traversal& bwd, VertexId s,
     for (VertexId u : fb) wb += snap.Degree(u);
     const bool side_a = wa <= wb;
     std::vector<VertexId>& frontier = side_a ? fa : fb;
-    Marks& mine = side_a ? da : db;
-    Marks& theirs = side_a ? db : da;
     const Traversal& walk = side_a ? fwd : bwd;
     int& level = side_a ? m.la : m.lb;
+    const int other_level = side_a ? m.lb : m.la;
     next.clear();
     int best = std::numeric_limits<int>::max();
     for (VertexId u : frontier) {
@@ -207,10 +269,7 @@ Meeting BidirectionalBfs(const Traversal& fwd, const Traversal& bwd, VertexId s,
         return m;
       }
       walk.ForEachStep(u, [&](VertexId v, EdgeIndex, bool) {
-        if (mine.Has(v)) return;
-        mine.Set(v, level + 1);
-        next.push_back(v);
-        if (theirs.Has(v)) best = std::min(best, level + 1 + static_cast<int>(theirs.Get(v)));
+        if (marks.Visit(side_a, v, level + 1, other_level, &best)) next.push_back(v);
       });
     }
     ++level;
@@ -369,15 +428,16 @@ std::shared_ptr<const QueryEngine::PredicateTables> QueryEngine::Tables() const 
   auto t = std::make_shared<PredicateTables>();
   // Id 0 is never a predicate.
   t->weight.push_back(std::numeric_limits<double>::quiet_NaN());
-  t->structural.push_back(0);
+  std::vector<uint8_t> structural{0};
   for (PredicateId p = 1;; ++p) {
     std::string name = store_.PredicateName(p);
     if (name.empty()) break;
     const PredicateInfo* info = vocabulary_.Find(name);
     t->weight.push_back(info && info->goldstein ? *info->goldstein
                                                 : std::numeric_limits<double>::quiet_NaN());
-    t->structural.push_back(name == "HOLDS_OFFICE" || name == "MEMBER_OF" || name == "LOCATED_IN");
+    structural.push_back(name == "HOLDS_OFFICE" || name == "MEMBER_OF" || name == "LOCATED_IN");
   }
+  t->structural = PredicateSet(std::move(structural));
   tables_ = t;
   return tables_;
 }
@@ -396,13 +456,6 @@ QueryEngine::Actors QueryEngine::ActorsOf(const Snapshot& snap,
         return it->second;
     }
   }
-  const std::vector<uint8_t>& structural = tables->structural;
-  uint16_t lowest = UINT16_MAX, highest = 0;
-  for (size_t p = 0; p < structural.size(); ++p) {
-    if (!structural[p]) continue;
-    lowest = std::min(lowest, static_cast<uint16_t>(p));
-    highest = std::max(highest, static_cast<uint16_t>(p));
-  }
   // Asim Bajwa -> ISPR -> Pakistan: breadth first over structural in-steps.
   Marks& members = ThreadMarks(kMarksC, snap.vertex_count());
   auto actors = std::make_shared<ActorList>();
@@ -412,7 +465,7 @@ QueryEngine::Actors QueryEngine::ActorsOf(const Snapshot& snap,
   while (!frontier.empty()) {
     next.clear();
     for (VertexId c : frontier) {
-      snap.ForEachInAmong(c, structural, lowest, highest, [&](Step st) {
+      snap.ForEachInAmong(c, tables->structural, [&](Step st) {
         if (members.Has(st.other)) return;
         members.Mark(st.other);
         next.push_back(st.other);
@@ -672,12 +725,20 @@ Result<PathResult> QueryEngine::Paths(const Snapshot& snap, NodeId from, NodeId 
   }
 
   Traversal bwd = fwd.Reversed();
+  if (query.mode == PathMode::kLength) {
+    HopMarks marks(ThreadMarks(kMarksA, snap.vertex_count()));
+    Meeting m = BidirectionalBfs(fwd, bwd, s, t, limits.max_depth, deadline, marks);
+    r.truncated_by = m.truncated_by;
+    r.hops = m.length;
+    return r;
+  }
   Marks& da = ThreadMarks(kMarksA, snap.vertex_count());
   Marks& db = ThreadMarks(kMarksB, snap.vertex_count());
-  Meeting m = BidirectionalBfs(fwd, bwd, s, t, limits.max_depth, deadline, da, db);
+  DistanceMarks marks{da, db};
+  Meeting m = BidirectionalBfs(fwd, bwd, s, t, limits.max_depth, deadline, marks);
   r.truncated_by = m.truncated_by;
   r.hops = m.length;
-  if (!m.length || query.mode == PathMode::kLength) return r;
+  if (!m.length) return r;
   Marks& memo = ThreadMarks(kMarksC, snap.vertex_count());
   const size_t want = query.mode == PathMode::kShortest ? 1 : max_paths;
   bool timed_out = false;
@@ -805,30 +866,29 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
       r.truncated_by = Limit::kDeadline;
       break;
     }
-    if (keep_out) {
-      const bool x_in_a = in_a.Has(x);
-      snap.ForEachOut(x, [&](Step st) {
-        // Membership first: most facts lead outside the other side, and
-        // the marks are smaller (and hotter) than the edge properties.
-        if (!other.Has(st.other)) return;
-        // x of B and of A, object of B: a_to_b, counted from the object.
-        if (scan_b && x_in_a && in_b.Has(st.other)) return;
-        const double w = event_weight(st.edge);
-        if (std::isnan(w) || !t.EdgeOk(st.edge, true)) return;
-        count(x, st.other, st.edge, out_a_to_b, w);
-      });
-    }
-    if (keep_in) {
-      const bool x_in_b = in_b.Has(x);
-      snap.ForEachIn(x, [&](Step st) {
-        if (!other.Has(st.other)) return;
-        // Object of A and of B, subject of A: a_to_b, counted from the subject.
-        if (!scan_b && x_in_b && in_a.Has(st.other)) return;
-        const double w = event_weight(st.edge);
-        if (std::isnan(w) || !t.EdgeOk(st.edge, true)) return;
-        count(st.other, x, st.edge, !out_a_to_b, w);
-      });
-    }
+    const bool x_in_a = in_a.Has(x), x_in_b = in_b.Has(x);
+    // Membership first: most facts lead outside the other side, and the
+    // marks are smaller (and hotter) than the edge properties.
+    snap.ForEachStepTo(
+        x, [&](VertexId far) { return other.Has(far); },
+        [&](Step st, bool forward) {
+          if (forward) {
+            if (!keep_out) return;
+            // x of B and of A, object of B: a_to_b, counted from the object.
+            if (scan_b && x_in_a && in_b.Has(st.other)) return;
+          } else {
+            if (!keep_in) return;
+            // Object of A and of B, subject of A: a_to_b, counted from the subject.
+            if (!scan_b && x_in_b && in_a.Has(st.other)) return;
+          }
+          const double w = event_weight(st.edge);
+          if (std::isnan(w) || !t.EdgeOk(st.edge, true)) return;
+          if (forward) {
+            count(x, st.other, st.edge, out_a_to_b, w);
+          } else {
+            count(st.other, x, st.edge, !out_a_to_b, w);
+          }
+        });
     DYAD_RETURN_IF_ERROR(failed);
   }
   std::vector<std::pair<int64_t, DyadBucket*>> ordered;

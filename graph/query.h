@@ -273,7 +273,7 @@ class QueryEngine {
   // predicate id; rebuilt when the store has learnt new predicates.
   struct PredicateTables {
     std::vector<double> weight;
-    std::vector<uint8_t> structural;
+    PredicateSet structural{{}};
   };
   std::shared_ptr<const PredicateTables> Tables() const;
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace dyad::graph {
 
@@ -19,8 +20,9 @@ namespace {
 // The persisted image: this header, then the block PointInto() reads.
 constexpr char kMagic[8] = {'D', 'Y', 'A', 'D', 'C', 'S', 'R', '\0'};
 // 2: a vertex's out- and in-steps side by side in one array (version 1 kept
-// them in two, and is rebuilt).
-constexpr uint32_t kImageVersion = 2;
+// them in two). 3: each vertex's in-step predicates summarised in 32 bits.
+// An image of another version is rebuilt.
+constexpr uint32_t kImageVersion = 3;
 struct FileHeader {
   char magic[8];
   uint32_t version;
@@ -37,13 +39,13 @@ constexpr size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
 
 // Byte sizes of the block's arrays, in block order.
 struct Layout {
-  size_t offsets, props, ends, in_edges, labels;
-  size_t total() const { return offsets + props + ends + in_edges + labels; }
+  size_t offsets, props, ends, in_edges, labels, in_predicates;
+  size_t total() const { return offsets + props + ends + in_edges + labels + in_predicates; }
 };
 
 Layout LayoutOf(uint64_t vertices, uint64_t edges) {
-  return Layout{(vertices + 1) * 16, edges * 16, Align8(edges * 8), Align8(edges * 4),
-                Align8(vertices * 2)};
+  return Layout{(vertices + 1) * 16, edges * 16,           Align8(edges * 8),
+                Align8(edges * 4),   Align8(vertices * 2), Align8(vertices * 4)};
 }
 
 uint64_t KeyHash(const storage::FactKey& k) {
@@ -75,6 +77,22 @@ void CsrImage::PointInto(const char* base) {
   in_edges_ = reinterpret_cast<const EdgeIndex*>(p);
   p += l.in_edges;
   labels_ = reinterpret_cast<const uint16_t*>(p);
+  p += l.labels;
+  in_predicates_ = reinterpret_cast<const uint32_t*>(p);
+}
+
+PredicateSet::PredicateSet(std::vector<uint8_t> wanted) : wanted_(std::move(wanted)) {
+  wanted_.resize(std::min<size_t>(wanted_.size(), size_t{UINT16_MAX} + 1));
+  for (size_t p = 0; p < wanted_.size(); ++p) {
+    if (!wanted_[p]) continue;
+    const auto id = static_cast<uint16_t>(p);
+    if (!ranges_.empty() && ranges_.back().second + 1 == id) {
+      ranges_.back().second = id;
+    } else {
+      ranges_.emplace_back(id, id);
+    }
+    summary_ |= uint32_t{1} << (p % 32);
+  }
 }
 
 uint64_t CsrImage::bytes() const { return LayoutOf(vertex_count_, edge_count_).total(); }
@@ -161,6 +179,7 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
   auto* ends = const_cast<VertexId*>(image->ends_);
   auto* in_edges = const_cast<EdgeIndex*>(image->in_edges_);
   auto* labels = const_cast<uint16_t*>(image->labels_);
+  auto* in_predicates = const_cast<uint32_t*>(image->in_predicates_);
 
   std::fill(labels, labels + n, Snapshot::kNoLabel);
   for (const auto& [id, label] : nodes) labels[id] = static_cast<uint16_t>(label);
@@ -184,6 +203,7 @@ Result<std::shared_ptr<const CsrImage>> CsrImage::Build(const storage::Store& st
     ends[pos + offsets[2 * uint64_t{subject} + 1]] = object;
     ends[offsets[2 * (uint64_t{object} + 1)] + i] = subject;
     in_edges[i] = static_cast<EdgeIndex>(pos);
+    in_predicates[object] |= uint32_t{1} << (p.predicate % 32);
   });
   return std::shared_ptr<const CsrImage>(std::move(image));
 }

@@ -115,9 +115,11 @@ void Traverse(const std::shared_ptr<const graph::CsrImage>& image, Reader& in) {
   const EdgeIndex m = image->edge_count();
   DYAD_FUZZ_CHECK(snap.vertex_count() == n && snap.edge_index_bound() == m,
                   "a snapshot of a bare image has other sizes");
-  std::vector<uint8_t> wanted(64);
-  for (size_t i = 0; i < wanted.size(); ++i) wanted[i] = static_cast<uint8_t>(i % 3 == 0);
+  std::vector<uint8_t> table(64);
   const uint16_t lowest = in.U8() % 8, highest = static_cast<uint16_t>(lowest + in.U8() % 64);
+  for (size_t i = lowest; i < table.size() && i <= highest; ++i)
+    table[i] = static_cast<uint8_t>(i % 3 == 0);
+  const graph::PredicateSet wanted(std::move(table));
   uint64_t steps = 0;
   for (VertexId v = 0; v < n + 2 && steps < 100000; ++v) {
     (void)snap.has_node(v);
@@ -147,8 +149,10 @@ void Traverse(const std::shared_ptr<const graph::CsrImage>& image, Reader& in) {
       DYAD_FUZZ_CHECK(run.size() <= 2 * uint64_t{m},
                       "BaseRun of " << v << " has " << run.size() << " steps, sum " << sum);
     }
-    snap.ForEachInAmong(v, wanted, lowest, highest,
-                        [&](const Step& s) { check(s, "ForEachInAmong"); });
+    snap.ForEachInAmong(v, wanted, [&](const Step& s) { check(s, "ForEachInAmong"); });
+    snap.ForEachStepTo(
+        v, [&](VertexId other) { return other % 2 == 0; },
+        [&](const Step& s, bool) { check(s, "ForEachStepTo"); });
   }
   std::optional<EdgeIndex> found =
       image->FindEdge(FactKey{in.U8(), static_cast<PredicateId>(in.U8()), in.U8(), in.U32()});

@@ -92,6 +92,29 @@ std::unique_ptr<Loaded> LoadGenerated(const GenGraph& gen) {
   return l;
 }
 
+// As LoadGenerated, but the snapshot is built after the first half of the
+// lines, and the second half reaches it as a delta: queries then read base
+// and delta steps of the same vertices.
+std::unique_ptr<Loaded> LoadGeneratedWithDelta(const GenGraph& gen) {
+  const std::string jsonl = gen.Jsonl();
+  size_t half = jsonl.size() / 2;
+  half = jsonl.find('\n', half) + 1;
+  std::unique_ptr<Loaded> l = LoadJsonl(jsonl.substr(0, half));
+  if (l == nullptr) return nullptr;
+  storage::LoadSummary summary;
+  Status s = LoadText(*l->store, jsonl.substr(half), &summary);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return nullptr;
+  l->snap = l->manager->Current();
+  EXPECT_GT(l->snap->delta_edges(), 0u);
+  l->ref = gen.Reference(*l->store);
+  for (size_t i = 0; i < gen.nodes.size(); ++i) {
+    l->ids.push_back(gen.Id(*l->store, static_cast<int>(i)));
+  }
+  EXPECT_EQ(l->snap->edge_count(), l->ref.facts().size());
+  return l;
+}
+
 // The filters every query is tried with, named for messages.
 using NamedFilter = std::pair<std::string, TraversalFilter>;
 std::vector<NamedFilter> Filters(double confidence) {
@@ -621,6 +644,63 @@ TEST(RandomGraphTest, PathsMatchBreadthFirstSearch) {
   }
 }
 
+TEST(RandomGraphTest, PathsMatchBreadthFirstSearchWithADelta) {
+  int mismatches = 0;
+  for (uint32_t seed : {7u, 8u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    GenOptions options;
+    options.nodes = 40;
+    options.events = 110;
+    std::unique_ptr<Loaded> l = LoadGeneratedWithDelta(RandomGraph(seed, options));
+    ASSERT_NE(l, nullptr);
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<size_t> pick(0, l->ids.size() - 1);
+    for (const NamedFilter& filter : Filters(kRandomConfidence)) {
+      for (int i = 0; i < 60; ++i) {
+        const NodeId from = l->ids[pick(rng)], to = l->ids[pick(rng)];
+        if (from == to) continue;
+        if (!CheckPaths(*l, from, to, filter, i % 4 == 0 ? 2 : 8, 1000)) ++mismatches;
+        ASSERT_LT(mismatches, kMaxMismatches);
+      }
+    }
+  }
+}
+
+// A thread's marks stamp the vertices a query reaches with a 16-bit number
+// (a search for a path's length takes two), and clear themselves when the
+// numbers wrap. A search that comes back to the very stamps of an earlier
+// one, a full cycle of 65,535 later, must not see that one's marks.
+TEST(RandomGraphTest, PathLengthsStayRightWhenStampsWrap) {
+  GenOptions options;
+  options.nodes = 30;
+  options.events = 80;
+  std::unique_ptr<Loaded> l = LoadGenerated(RandomGraph(12, options));
+  ASSERT_NE(l, nullptr);
+  QueryLimits limits;
+  limits.max_depth = 10;
+  // The two nodes farthest apart, so that the search marks several.
+  NodeId from = 0, to = 0;
+  int farthest = 0;
+  for (NodeId a : l->ids) {
+    for (NodeId b : l->ids) {
+      std::optional<int> hops = l->ref.Hops(a, b, {}, limits.max_depth);
+      if (hops && *hops > farthest) std::tie(from, to, farthest) = std::tie(a, b, *hops);
+    }
+  }
+  ASSERT_GE(farthest, 3);
+  auto length = [&] {
+    Result<PathResult> r = l->engine->Paths(*l->snap, from, to, {PathMode::kLength}, {}, limits);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->hops : std::nullopt;
+  };
+  EXPECT_EQ(length(), farthest);
+  // A neighbourhood of depth 0 takes one stamp and marks its start alone.
+  for (int i = 0; i < 65535 - 2; ++i) {
+    ASSERT_TRUE(l->engine->Neighbours(*l->snap, from, 0, {}, limits, false).ok());
+  }
+  EXPECT_EQ(length(), farthest) << l->PathString({from, to});
+}
+
 TEST(RandomGraphTest, WeightedPathsMatchDijkstra) {
   int mismatches = 0;
   for (uint32_t seed : {7u, 8u}) {
@@ -709,6 +789,30 @@ TEST(RandomGraphTest, DyadsMatchAPlainCount) {
             if (!CheckDyad(*l, l->ids[a], l->ids[b], by, f)) ++mismatches;
             ASSERT_LT(mismatches, kMaxMismatches);
           }
+        }
+      }
+    }
+  }
+}
+
+TEST(RandomGraphTest, DyadsMatchAPlainCountWithADelta) {
+  int mismatches = 0;
+  for (uint32_t seed : {13u, 14u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    GenOptions options;
+    options.countries = 4;
+    options.nodes = 40;
+    options.events = 160;
+    std::unique_ptr<Loaded> l = LoadGeneratedWithDelta(RandomGraph(seed, options));
+    ASSERT_NE(l, nullptr);
+    TraversalFilter in;
+    in.direction = Direction::kIn;
+    for (const NamedFilter& f : {NamedFilter{"any", {}}, NamedFilter{"in", in}}) {
+      for (int a = 0; a < options.countries; ++a) {
+        for (int b = 0; b < options.countries; ++b) {
+          if (a == b) continue;
+          if (!CheckDyad(*l, l->ids[a], l->ids[b], Period::kMonth, f)) ++mismatches;
+          ASSERT_LT(mismatches, kMaxMismatches);
         }
       }
     }
