@@ -620,50 +620,48 @@ TEST(RandomGraphTest, NeighbourhoodsMatchBreadthFirstSearch) {
   }
 }
 
-TEST(RandomGraphTest, PathsMatchBreadthFirstSearch) {
+// Calls check(loaded graph, from, to, filter, i) for `pairs` random pairs
+// of nodes per filter, on a random graph of 40 nodes and 110 events per
+// seed, its snapshot with a delta or without; counts the checks that fail.
+template <class Check>
+void ForRandomPairs(std::initializer_list<uint32_t> seeds, bool with_delta, int pairs,
+                    Check check) {
   int mismatches = 0;
-  for (uint32_t seed : {4u, 5u, 6u}) {
+  for (uint32_t seed : seeds) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     GenOptions options;
     options.nodes = 40;
     options.events = 110;
-    std::unique_ptr<Loaded> l = LoadGenerated(RandomGraph(seed, options));
+    std::unique_ptr<Loaded> l = with_delta ? LoadGeneratedWithDelta(RandomGraph(seed, options))
+                                           : LoadGenerated(RandomGraph(seed, options));
     ASSERT_NE(l, nullptr);
     std::mt19937 rng(seed);
     std::uniform_int_distribution<size_t> pick(0, l->ids.size() - 1);
     for (const NamedFilter& filter : Filters(kRandomConfidence)) {
-      for (int i = 0; i < 120; ++i) {
+      for (int i = 0; i < pairs; ++i) {
         const NodeId from = l->ids[pick(rng)], to = l->ids[pick(rng)];
         if (from == to) continue;
-        const int max_depth = i % 4 == 0 ? 2 : 8;
-        const size_t max_paths = i % 5 == 0 ? 2 : 1000;
-        if (!CheckPaths(*l, from, to, filter, max_depth, max_paths)) ++mismatches;
+        if (!check(*l, from, to, filter, i)) ++mismatches;
         ASSERT_LT(mismatches, kMaxMismatches);
       }
     }
   }
 }
 
+TEST(RandomGraphTest, PathsMatchBreadthFirstSearch) {
+  ForRandomPairs({4u, 5u, 6u}, false, 120,
+                 [](const Loaded& l, NodeId from, NodeId to, const NamedFilter& filter, int i) {
+                   const int max_depth = i % 4 == 0 ? 2 : 8;
+                   const size_t max_paths = i % 5 == 0 ? 2 : 1000;
+                   return CheckPaths(l, from, to, filter, max_depth, max_paths);
+                 });
+}
+
 TEST(RandomGraphTest, PathsMatchBreadthFirstSearchWithADelta) {
-  int mismatches = 0;
-  for (uint32_t seed : {7u, 8u}) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    GenOptions options;
-    options.nodes = 40;
-    options.events = 110;
-    std::unique_ptr<Loaded> l = LoadGeneratedWithDelta(RandomGraph(seed, options));
-    ASSERT_NE(l, nullptr);
-    std::mt19937 rng(seed);
-    std::uniform_int_distribution<size_t> pick(0, l->ids.size() - 1);
-    for (const NamedFilter& filter : Filters(kRandomConfidence)) {
-      for (int i = 0; i < 60; ++i) {
-        const NodeId from = l->ids[pick(rng)], to = l->ids[pick(rng)];
-        if (from == to) continue;
-        if (!CheckPaths(*l, from, to, filter, i % 4 == 0 ? 2 : 8, 1000)) ++mismatches;
-        ASSERT_LT(mismatches, kMaxMismatches);
-      }
-    }
-  }
+  ForRandomPairs({7u, 8u}, true, 60,
+                 [](const Loaded& l, NodeId from, NodeId to, const NamedFilter& filter, int i) {
+                   return CheckPaths(l, from, to, filter, i % 4 == 0 ? 2 : 8, 1000);
+                 });
 }
 
 // A thread's marks stamp the vertices a query reaches with a 16-bit number
@@ -702,25 +700,10 @@ TEST(RandomGraphTest, PathLengthsStayRightWhenStampsWrap) {
 }
 
 TEST(RandomGraphTest, WeightedPathsMatchDijkstra) {
-  int mismatches = 0;
-  for (uint32_t seed : {7u, 8u}) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    GenOptions options;
-    options.nodes = 40;
-    options.events = 110;
-    std::unique_ptr<Loaded> l = LoadGenerated(RandomGraph(seed, options));
-    ASSERT_NE(l, nullptr);
-    std::mt19937 rng(seed);
-    std::uniform_int_distribution<size_t> pick(0, l->ids.size() - 1);
-    for (const NamedFilter& filter : Filters(kRandomConfidence)) {
-      for (int i = 0; i < 60; ++i) {
-        const NodeId from = l->ids[pick(rng)], to = l->ids[pick(rng)];
-        if (from == to) continue;
-        if (!CheckWeighted(*l, from, to, filter)) ++mismatches;
-        ASSERT_LT(mismatches, kMaxMismatches);
-      }
-    }
-  }
+  ForRandomPairs({7u, 8u}, false, 60,
+                 [](const Loaded& l, NodeId from, NodeId to, const NamedFilter& filter, int) {
+                   return CheckWeighted(l, from, to, filter);
+                 });
 }
 
 // Tiny graphs (at most 12 nodes), where every loop-free path can be listed.
