@@ -40,7 +40,7 @@ namespace {
 constexpr std::string_view kFormatNames[] = {"graphml", "dot", "cytoscape", "jsonl", "csv"};
 
 // A sink is fed pieces of about this size (a gRPC chunk each).
-constexpr size_t kFlushBytes = 1 << 20;
+constexpr size_t kFlushBytes = 1 << 18;
 
 // ------------------------------------------------------------ attributes
 // What every format says of a node and an edge, as text.
@@ -868,7 +868,7 @@ class EndFile {
 
  private:
   static constexpr uint8_t kOverflow = 0xFF;
-  static constexpr size_t kPendingBytes = 1 << 20;
+  static constexpr size_t kPendingBytes = 1 << 18;
 
   struct CacheEntry {
     storage::NodeId id = 0;  // 0: empty (ids start at 1)
