@@ -87,7 +87,7 @@ class Marks {
     }
     return out;
   }
-  // A second stamp for this query, one past the first (reset()'s), for a
+  // A second stamp for this query, one past the first (Reset()'s), for a
   // search from both ends that keeps one mark per vertex: the stamp of the
   // side that reached it. Returns it; the first is Stamp() before the call.
   uint16_t NextStamp() {
@@ -872,22 +872,17 @@ Result<DyadTimeline> QueryEngine::Dyad(const Snapshot& snap, NodeId a, NodeId b,
     snap.ForEachStepTo(
         x, [&](VertexId far) { return other.Has(far); },
         [&](Step st, bool forward) {
-          if (forward) {
-            if (!keep_out) return;
-            // x of B and of A, object of B: a_to_b, counted from the object.
-            if (scan_b && x_in_a && in_b.Has(st.other)) return;
-          } else {
-            if (!keep_in) return;
-            // Object of A and of B, subject of A: a_to_b, counted from the subject.
-            if (!scan_b && x_in_b && in_a.Has(st.other)) return;
-          }
+          if (!(forward ? keep_out : keep_in)) return;
+          // Out: x of B and of A, object of B: a_to_b, counted from the
+          // object. In: object of A and of B, subject of A: a_to_b, counted
+          // from the subject.
+          if (forward ? scan_b && x_in_a && in_b.Has(st.other)
+                      : !scan_b && x_in_b && in_a.Has(st.other))
+            return;
           const double w = event_weight(st.edge);
           if (std::isnan(w) || !t.EdgeOk(st.edge, true)) return;
-          if (forward) {
-            count(x, st.other, st.edge, out_a_to_b, w);
-          } else {
-            count(st.other, x, st.edge, !out_a_to_b, w);
-          }
+          const VertexId subject = forward ? x : st.other, object = forward ? st.other : x;
+          count(subject, object, st.edge, forward == out_a_to_b, w);
         });
     DYAD_RETURN_IF_ERROR(failed);
   }
