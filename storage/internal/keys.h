@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "storage/dates.h"
 
@@ -48,13 +49,18 @@ inline std::string NameKey(uint32_t label, std::string_view normalized) {
 
 // `out` (from = subject, to = object) and `in` (from = object, to = subject).
 inline constexpr size_t kEdgeKeySize = 24;
+inline void AppendEdgeKey(std::string* dst, uint64_t from, uint32_t predicate, uint64_t to,
+                          DayCode valid_from) {
+  PutBE64(dst, from);
+  PutBE32(dst, predicate);
+  PutBE64(dst, to);
+  PutBE32(dst, valid_from);
+}
+
 inline std::string EdgeKey(uint64_t from, uint32_t predicate, uint64_t to, DayCode valid_from) {
   std::string k;
   k.reserve(kEdgeKeySize);
-  PutBE64(&k, from);
-  PutBE32(&k, predicate);
-  PutBE64(&k, to);
-  PutBE32(&k, valid_from);
+  AppendEdgeKey(&k, from, predicate, to, valid_from);
   return k;
 }
 
@@ -63,6 +69,12 @@ struct EdgeKeyParts {
   uint32_t predicate = 0;
   uint64_t to = 0;
   DayCode valid_from = kOpenDay;
+
+  friend bool operator==(const EdgeKeyParts&, const EdgeKeyParts&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const EdgeKeyParts& k) {
+    return H::combine(std::move(h), k.from, k.predicate, k.to, k.valid_from);
+  }
 };
 
 inline bool DecodeEdgeKey(std::string_view k, EdgeKeyParts* out) {
@@ -84,14 +96,18 @@ struct EdgeSummary {
   uint32_t sources;
 };
 
+inline void AppendEdgeSummary(std::string* dst, const EdgeSummary& s) {
+  PutBE32(dst, s.valid_to);
+  uint32_t bits;
+  std::memcpy(&bits, &s.confidence, 4);
+  PutBE32(dst, bits);
+  PutBE32(dst, s.sources);
+}
+
 inline std::string EncodeEdgeSummary(const EdgeSummary& s) {
   std::string v;
   v.reserve(kEdgeSummarySize);
-  PutBE32(&v, s.valid_to);
-  uint32_t bits;
-  std::memcpy(&bits, &s.confidence, 4);
-  PutBE32(&v, bits);
-  PutBE32(&v, s.sources);
+  AppendEdgeSummary(&v, s);
   return v;
 }
 

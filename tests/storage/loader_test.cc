@@ -2,6 +2,8 @@
 // merge rules of fact-format.md.
 #include "storage/loader.h"
 
+#include <rocksdb/db.h>
+
 #include <algorithm>
 #include <random>
 #include <sstream>
@@ -144,6 +146,44 @@ TEST_F(LoaderTest, BulkIngestionAndWriteBatchesGiveTheSameStore) {
   EXPECT_EQ(RawScan(*a), RawScan(*c));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "small/ingest") &&
                !std::filesystem::is_empty(dir_ / "small/ingest"));
+}
+
+// A load that ingests lets level 0 collect more files than the store's
+// trigger (4) before compaction, and puts the trigger back before it waits
+// for compactions: the store must not be left with level-0 files that its
+// own trigger would have merged, or every read would look at each of them.
+TEST_F(LoaderTest, AnIngestingLoadLeavesNoMoreLevelZeroFilesThanTheStoresTrigger) {
+  LoadOptions one_by_one;
+  one_by_one.batch_records = 1;  // each of the seeds' 53 records ingested on its own
+  one_by_one.bulk_min_keys = 1;
+  {
+    auto store = NewStore("s");
+    LoadSummary summary;
+    ASSERT_OK(LoadText(*store, ReadFile(SeedFacts()), &summary, one_by_one));
+    ASSERT_EQ(summary.committed_lines, 53u);
+  }
+  const std::string path = (dir_ / "s").string();
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &families).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::vector<std::string> level_zero(handles.size());
+  for (size_t i = 0; i < handles.size(); ++i) {
+    if (!db->GetProperty(handles[i], "rocksdb.num-files-at-level0", &level_zero[i])) {
+      level_zero[i] = "unknown";
+    }
+    db->DestroyColumnFamilyHandle(handles[i]).PermitUncheckedError();
+  }
+  for (size_t i = 0; i < handles.size(); ++i) {
+    EXPECT_TRUE(level_zero[i] == "0" || level_zero[i] == "1" || level_zero[i] == "2" ||
+                level_zero[i] == "3")
+        << families[i] << " has " << level_zero[i] << " files in level 0";
+  }
 }
 
 TEST_F(LoaderTest, GeneratedGraphLoadsWithTheGeneratorsCounts) {
