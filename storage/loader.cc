@@ -163,6 +163,14 @@ EdgeSummary SummaryOf(const dyad::v1::EdgeRecord& rec) {
 
 }  // namespace
 
+// A landed chunk's facts as they were written: encoded records back to
+// back, found by key.
+struct LandedFacts {
+  std::string values;
+  absl::flat_hash_map<EdgeKeyParts, std::pair<uint32_t, uint32_t>> where;  // offset, size
+  size_t Bytes() const { return values.capacity() + where.capacity() * (sizeof(EdgeKeyParts) + 9); }
+};
+
 class Loader::Impl {
  public:
   Impl(Store& store, LoadOptions options) : store_(store), options_(std::move(options)) {}
@@ -191,6 +199,9 @@ class Loader::Impl {
     std::unordered_map<LabelId, int64_t> label_delta;
     std::unordered_map<PredicateId, int64_t> predicate_delta;
     uint64_t records = 0, entities = 0, added = 0, corroborated = 0, unchanged = 0;
+    // Filled by the writer thread (SealInfo::keep_facts), read once the
+    // write has landed.
+    LandedFacts landed;
   };
 
   void StartChunk() {
@@ -221,6 +232,7 @@ class Loader::Impl {
     size_t label_base = 0;
     size_t predicate_base = 0;
     Store::Counters next;
+    bool keep_facts = false;  // fill the chunk's `landed`
   };
   // Waits for the chunk in flight, publishes this chunk and hands it to a
   // writer thread, and starts the next chunk. One chunk is in flight at most.
@@ -228,7 +240,8 @@ class Loader::Impl {
   // Waits for the chunk in flight and counts it in the summary once it has
   // landed.
   Status WaitForWrite();
-  Status WriteChunk(const Chunk& c, const SealInfo& info);
+  // `landed`, when info.keep_facts, receives the facts as written.
+  Status WriteChunk(const Chunk& c, const SealInfo& info, LandedFacts* landed);
   // One column family's part of a chunk: `size` rows, and how to encode
   // row i (rows are in key order) into a key and a value.
   using RowWriter = std::function<void(size_t i, std::string* key, std::string* value)>;
@@ -267,6 +280,16 @@ class Loader::Impl {
   // Such a store had no docs either.
   bool store_was_empty_ = false;
   absl::flat_hash_set<uint64_t> committed_facts_;
+  // The facts of the chunks that landed last, newest first, as the writer
+  // encoded them, kept while they hold at most options_.recent_fact_bytes:
+  // a fact met again soon after it landed (another outlet's report of the
+  // same event) is decoded from here, not read back from level 0, where a
+  // read looks at every file (12 us a fact at M). Used with
+  // committed_facts_.
+  std::deque<LandedFacts> recent_facts_;
+  size_t recent_fact_bytes_ = 0;
+  // The encoded record of `key` if a recent chunk wrote it; else empty.
+  std::string_view FindRecentFact(const EdgeKeyParts& key) const;
   // The same for the `names` and `ids` entries of a store that had no
   // nodes: a name or id whose hash is not here needs no read.
   bool store_had_no_nodes_ = false;
@@ -548,11 +571,16 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
   }
   if (rec == nullptr && in_sealed == nullptr &&
       (!store_was_empty_ || committed_facts_.contains(absl::HashOf(key)))) {
-    std::string value;
-    Status st = store_.Get(Column::kOut, EdgeKey(s, p, o, f.valid_from), &value);
+    std::string read;
+    std::string_view value = store_was_empty_ ? FindRecentFact(key) : std::string_view();
+    Status st = Status::OK();
+    if (value.empty()) {
+      st = store_.Get(Column::kOut, EdgeKey(s, p, o, f.valid_from), &read);
+      value = read;
+    }
     if (st.ok()) {
       rec = google::protobuf::Arena::CreateMessage<dyad::v1::EdgeRecord>(chunk_.arena.get());
-      if (!rec->ParseFromString(value)) {
+      if (!rec->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
         chunk_.edges.erase(slot);
         DYAD_STORE_CHECK(Status::Corruption("a fact cannot be decoded"));
       }
@@ -611,6 +639,15 @@ std::optional<LineError> Loader::Impl::ApplyFact(const FactRecord& f) {
   return std::nullopt;
 }
 
+std::string_view Loader::Impl::FindRecentFact(const EdgeKeyParts& key) const {
+  for (const LandedFacts& facts : recent_facts_) {  // newest first: the latest version
+    if (auto it = facts.where.find(key); it != facts.where.end()) {
+      return std::string_view(facts.values).substr(it->second.first, it->second.second);
+    }
+  }
+  return {};
+}
+
 Status Loader::Impl::Seal() {
   DYAD_RETURN_IF_ERROR(WaitForWrite());
   if (chunk_.records == 0) return Status::OK();
@@ -621,6 +658,7 @@ Status Loader::Impl::Seal() {
     info.predicate_base = store_.predicates_.size();
     info.next = store_.counters_;
   }
+  info.keep_facts = store_was_empty_;
   Store::Counters& next = info.next;
   next.next_node_id = chunk_.next_node_id;
   next.nodes += chunk_.nodes_added;
@@ -660,8 +698,9 @@ Status Loader::Impl::Seal() {
   // The sealed chunk is read-only from here: the writer thread encodes it
   // while this thread reads it as an overlay for the next chunk.
   sealed_ = std::make_unique<Chunk>(std::move(chunk_));
-  write_ = std::async(std::launch::async,
-                      [this, info = std::move(info)] { return WriteChunk(*sealed_, info); });
+  write_ = std::async(std::launch::async, [this, info = std::move(info)] {
+    return WriteChunk(*sealed_, info, &sealed_->landed);
+  });
   StartChunk();
   return Status::OK();
 }
@@ -676,6 +715,8 @@ Status Loader::Impl::WaitForWrite() {
     known_docs_.clear();
     committed_facts_.clear();
     store_was_empty_ = false;
+    recent_facts_.clear();
+    recent_fact_bytes_ = 0;
     committed_index_.clear();
     store_had_no_nodes_ = false;
     sealed_.reset();
@@ -686,6 +727,14 @@ Status Loader::Impl::WaitForWrite() {
   summary_->facts_corroborated += sealed_->corroborated;
   summary_->facts_unchanged += sealed_->unchanged;
   summary_->committed_lines += sealed_->records;
+  if (!sealed_->landed.where.empty()) {
+    recent_fact_bytes_ += sealed_->landed.Bytes();
+    recent_facts_.push_front(std::move(sealed_->landed));
+    while (recent_fact_bytes_ > options_.recent_fact_bytes) {
+      recent_fact_bytes_ -= recent_facts_.back().Bytes();
+      recent_facts_.pop_back();
+    }
+  }
   sealed_.reset();
   if (options_.on_commit)
     return options_.on_commit({++chunks_committed_, summary_->committed_lines});
@@ -700,7 +749,7 @@ Status Loader::Impl::WaitForWrite() {
 // written, into one reused buffer. Sorting a chunk's encoded keys and values
 // as pairs of strings spent most of the writer's time in allocation,
 // copying and byte-wise comparison.
-Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info) {
+Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info, LandedFacts* landed) {
   const Store::Counters& next = info.next;
   std::vector<std::pair<std::string, std::string>> meta;
   for (size_t i = 0; i < c.new_labels.size(); ++i) {
@@ -783,11 +832,17 @@ Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info) {
     *k = ids[i]->first;
     id_value(v, ids[i]->second);
   });
+  if (info.keep_facts) landed->where.reserve(out_rows.size());
   set(Column::kOut, out_rows.size(), [&](size_t i, std::string* k, std::string* v) {
     const EdgeRow& row = out_rows[i];
     k->clear();
     AppendEdgeKey(k, row.key.from, row.key.predicate, row.key.to, row.key.valid_from);
     row.record->SerializeToString(v);
+    if (info.keep_facts) {
+      landed->where[row.key] = {static_cast<uint32_t>(landed->values.size()),
+                                static_cast<uint32_t>(v->size())};
+      landed->values += *v;
+    }
   });
   set(Column::kIn, in_rows.size(), [&](size_t i, std::string* k, std::string* v) {
     const EdgeRow& row = in_rows[i];

@@ -51,6 +51,11 @@ struct LoadOptions {
   // instead of a WriteBatch (RocksDB's memtable path is the bottleneck of
   // big loads). Default: 20000
   size_t bulk_min_keys = 20000;
+  // A load into a store without facts keeps the facts of the chunks that
+  // landed last, as written, up to this many bytes (about 8 chunks of the
+  // generator's records), so that a fact met again soon after (another
+  // outlet's report) is not read back from the store. Default: 64 MiB
+  size_t recent_fact_bytes = size_t{64} << 20;
   // Called on the loading thread once a chunk's write has landed (and,
   // with `sync`, reached the disk), chunk after chunk; what it is told a
   // crash of the process cannot undo. It may be told a moment late: the

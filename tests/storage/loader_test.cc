@@ -186,6 +186,49 @@ TEST_F(LoaderTest, AnIngestingLoadLeavesNoMoreLevelZeroFilesThanTheStoresTrigger
   }
 }
 
+// A fact reported again chunks after it landed: its latest record comes
+// from the facts the load keeps of recent chunks, or, once they are
+// dropped, from the store; both must give the same store.
+TEST_F(LoaderTest, AFactCorroboratedInLaterChunksKeepsEverySource) {
+  const std::string fact =
+      R"({"kind":"fact","subject":{"label":"Person","name":"Lavrov"},"predicate":"VISITED",)"
+      R"("object":{"label":"Location","name":"Islamabad"},"valid_from":"2012-10-03",)"
+      R"("confidence":0.5,"source":{"doc":"DOC"}})";
+  auto with_doc = [&](std::string_view doc) {
+    std::string line = fact;
+    line.replace(line.find("DOC"), 3, doc);
+    return line + "\n";
+  };
+  const std::string text = with_doc("d1") + with_doc("d2") + with_doc("d1") + with_doc("d3");
+  LoadOptions kept;
+  kept.batch_records = 1;  // each line its own chunk
+  kept.bulk_min_keys = 1;
+  LoadOptions dropped = kept;
+  dropped.recent_fact_bytes = 0;  // every earlier fact is read from the store
+  std::string dumps[2];
+  for (int i = 0; i < 2; ++i) {
+    auto store = NewStore(i == 0 ? "kept" : "dropped");
+    LoadSummary summary;
+    ASSERT_OK(LoadText(*store, text, &summary, i == 0 ? kept : dropped));
+    EXPECT_EQ(summary.facts_added, 1u);
+    EXPECT_EQ(summary.facts_corroborated, 2u);
+    EXPECT_EQ(summary.facts_unchanged, 1u);
+    Result<storage::NodeId> lavrov = store->Resolve("Lavrov");
+    ASSERT_OK(lavrov.status());
+    Result<storage::FactList> facts = store->FactsOf(*lavrov, storage::FactFilter{});
+    ASSERT_OK(facts.status());
+    ASSERT_EQ(facts->size(), 1u);
+    const storage::Fact& f = facts->front();
+    ASSERT_EQ(f.sources.size(), 3u);
+    EXPECT_EQ(f.sources[0].doc, "d1");
+    EXPECT_EQ(f.sources[1].doc, "d2");
+    EXPECT_EQ(f.sources[2].doc, "d3");
+    EXPECT_NEAR(f.confidence, 0.875, 1e-6);
+    dumps[i] = store->DumpCanonical().value();
+  }
+  EXPECT_EQ(dumps[0], dumps[1]);
+}
+
 TEST_F(LoaderTest, GeneratedGraphLoadsWithTheGeneratorsCounts) {
   std::optional<std::filesystem::path> shared = SharedDir();
   if (!shared) GTEST_SKIP() << "../shared/bench is not here";
