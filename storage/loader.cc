@@ -741,8 +741,10 @@ Status Loader::Impl::WaitForWrite() {
   return Status::OK();
 }
 
-// Runs on the writer thread; touches nothing but `c` (read-only), `info`
-// and the store's thread-safe RocksDB handle.
+// Runs on the writer thread; touches nothing but `c` (read-only), `info`,
+// `landed`, the store's thread-safe RocksDB handle and, at the load's first
+// ingestion, the level-0 triggers (WidenLevelZero). The loading thread
+// reads `landed` and level_zero_* only after it has waited for the write.
 //
 // The chunk's rows are sorted as small records (ids and key parts, or
 // pointers into the chunk) and each key and value is encoded only as it is
