@@ -200,8 +200,8 @@ class Loader::Impl {
     std::unordered_map<LabelId, int64_t> label_delta;
     std::unordered_map<PredicateId, int64_t> predicate_delta;
     uint64_t records = 0, entities = 0, added = 0, corroborated = 0, unchanged = 0;
-    // Filled by the writer thread (SealInfo::keep_facts), read once the
-    // write has landed.
+    // Filled by the writer thread when the load keeps its facts (see
+    // recent_facts_), read once the write has landed.
     LandedFacts landed;
   };
 
@@ -233,7 +233,6 @@ class Loader::Impl {
     size_t label_base = 0;
     size_t predicate_base = 0;
     Store::Counters next;
-    bool keep_facts = false;  // fill the chunk's `landed`
   };
   // Waits for the chunk in flight, publishes this chunk and hands it to a
   // writer thread, and starts the next chunk. One chunk is in flight at most.
@@ -241,7 +240,7 @@ class Loader::Impl {
   // Waits for the chunk in flight and counts it in the summary once it has
   // landed.
   Status WaitForWrite();
-  // `landed`, when info.keep_facts, receives the facts as written.
+  // `landed`, unless null, receives the facts as written.
   Status WriteChunk(const Chunk& c, const SealInfo& info, LandedFacts* landed);
   // One column family's part of a chunk: `size` rows, and how to encode
   // row i (rows are in key order) into a key and a value.
@@ -662,7 +661,6 @@ Status Loader::Impl::Seal() {
     info.predicate_base = store_.predicates_.size();
     info.next = store_.counters_;
   }
-  info.keep_facts = store_was_empty_;
   Store::Counters& next = info.next;
   next.next_node_id = chunk_.next_node_id;
   next.nodes += chunk_.nodes_added;
@@ -702,8 +700,9 @@ Status Loader::Impl::Seal() {
   // The sealed chunk is read-only from here: the writer thread encodes it
   // while this thread reads it as an overlay for the next chunk.
   sealed_ = std::make_unique<Chunk>(std::move(chunk_));
-  write_ = std::async(std::launch::async, [this, info = std::move(info)] {
-    return WriteChunk(*sealed_, info, &sealed_->landed);
+  LandedFacts* landed = store_was_empty_ ? &sealed_->landed : nullptr;
+  write_ = std::async(std::launch::async, [this, info = std::move(info), landed] {
+    return WriteChunk(*sealed_, info, landed);
   });
   StartChunk();
   return Status::OK();
@@ -813,10 +812,6 @@ Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info, LandedFact
   for (auto& row : in_rows) std::swap(row.key.from, row.key.to);
   std::sort(in_rows.begin(), in_rows.end(), key_less);
 
-  auto id_value = [](std::string* v, NodeId id) {
-    v->clear();
-    PutBE64(v, id);
-  };
   ChunkRows rows;
   auto set = [&rows](Column column, size_t size, RowWriter row) {
     rows[static_cast<int>(column)] = ColumnRows{size, std::move(row)};
@@ -826,25 +821,24 @@ Status Loader::Impl::WriteChunk(const Chunk& c, const SealInfo& info, LandedFact
     *v = meta[i].second;
   });
   set(Column::kNodes, nodes.size(), [&](size_t i, std::string* k, std::string* v) {
-    k->clear();
-    PutBE64(k, nodes[i]->first);
+    *k = NodeKey(nodes[i]->first);
     nodes[i]->second.SerializeToString(v);
   });
   set(Column::kNames, names.size(), [&](size_t i, std::string* k, std::string* v) {
     *k = names[i]->first;
-    id_value(v, names[i]->second);
+    *v = EncodeU64(names[i]->second);
   });
   set(Column::kIds, ids.size(), [&](size_t i, std::string* k, std::string* v) {
     *k = ids[i]->first;
-    id_value(v, ids[i]->second);
+    *v = EncodeU64(ids[i]->second);
   });
-  if (info.keep_facts) landed->where.reserve(out_rows.size());
+  if (landed != nullptr) landed->where.reserve(out_rows.size());
   set(Column::kOut, out_rows.size(), [&](size_t i, std::string* k, std::string* v) {
     const EdgeRow& row = out_rows[i];
     k->clear();
     AppendEdgeKey(k, row.key.from, row.key.predicate, row.key.to, row.key.valid_from);
     row.record->SerializeToString(v);
-    if (info.keep_facts) {
+    if (landed != nullptr) {
       landed->where[row.key] = {static_cast<uint32_t>(landed->values.size()),
                                 static_cast<uint32_t>(v->size())};
       landed->values += *v;
