@@ -1,8 +1,6 @@
 #include "service/export.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 // GCC 12 sees adjacency_list's edge iterator (a boost::optional inside) as
@@ -15,21 +13,25 @@
 #include <boost/graph/graphviz.hpp>
 #pragma GCC diagnostic pop
 #include <array>
-#include <bit>
 #include <boost/property_map/dynamic_property_map.hpp>
 #include <boost/property_map/function_property_map.hpp>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
-#include <filesystem>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <stop_token>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "service/export_arena.h"
+#include "service/export_ends.h"
 #include "service/fact_lines.h"
 #include "service/json_writer.h"
 #include "storage/dates.h"
@@ -402,13 +404,6 @@ class Output {
   Status status_;
 };
 
-// What a writer may need of a node at an end of a fact: its label (for a
-// label filter) and how the fact format names it.
-struct FactEnd {
-  std::string_view label;
-  std::string_view ref_json;  // NodeRefJson
-};
-
 class StreamWriter {
  public:
   explicit StreamWriter(const ExportSink& sink, const graph::Vocabulary& vocabulary)
@@ -774,198 +769,6 @@ std::unique_ptr<StreamWriter> MakeStreamWriter(ExportFormat format, const Export
 
 // ------------------------------------------------------------ whole store
 
-// How every node is named at a fact's end (its label and its NodeRefJson),
-// kept in a temporary file during a whole-store export: written in the node
-// pass, a slot of kSlotBytes per node id, and read back with pread for the
-// facts' ends, through a small direct-mapped cache (hubs and the subject of
-// the facts in a row stay in it). A fact's object can be any node of the
-// store, and looking it up in RocksDB cost a block read, a decompression
-// and a decoded node for each end that missed a cache: most of a JSON Lines
-// export's time at 10M facts. The file is unlinked from the start and lives
-// in the page cache, not in the process, so the export's memory stays flat
-// however big the store. A slot holds [label length][ref length][label][ref];
-// an end that does not fit is kept in the overflow file, and its slot holds
-// kOverflow, the offset and the size.
-class EndFile {
- public:
-  static constexpr size_t kSlotBytes = 64;
-
-  explicit EndFile(size_t cache_slots)
-      : cache_(std::bit_ceil(std::max<size_t>(cache_slots, 2))), cache_mask_(cache_.size() - 1) {}
-  ~EndFile() {
-    if (slots_fd_ >= 0) ::close(slots_fd_);
-    if (overflow_fd_ >= 0) ::close(overflow_fd_);
-  }
-  EndFile(const EndFile&) = delete;
-  EndFile& operator=(const EndFile&) = delete;
-
-  // Creates the two files in the temporary directory ($TMPDIR, else /tmp).
-  Status Open() {
-    std::error_code ec;
-    dir_ = std::filesystem::temp_directory_path(ec);
-    if (ec) {
-      return Status::IOError(fmt::format(
-          "export: no directory for temporary files ($TMPDIR, else /tmp): {}", ec.message()));
-    }
-    DYAD_ASSIGN_OR_RETURN(slots_fd_, TemporaryFile());
-    DYAD_ASSIGN_OR_RETURN(overflow_fd_, TemporaryFile());
-    return Status::OK();
-  }
-
-  // Nodes in increasing id order.
-  Status Put(const storage::Node& node) {
-    const std::string ref = NodeRefJson(node);
-    if (pending_.empty() || pending_first_ + pending_.size() / kSlotBytes != node.id) {
-      DYAD_RETURN_IF_ERROR(WritePending());
-      pending_first_ = node.id;
-    }
-    const size_t at = pending_.size();
-    pending_.resize(at + kSlotBytes, '\0');
-    char* slot = pending_.data() + at;
-    // An empty label would read as an empty slot: it goes to the overflow
-    // file too.
-    if (!node.label.empty() && node.label.size() < kOverflow &&
-        2 + node.label.size() + ref.size() <= kSlotBytes) {
-      slot[0] = static_cast<char>(node.label.size());
-      slot[1] = static_cast<char>(ref.size());
-      std::memcpy(slot + 2, node.label.data(), node.label.size());
-      std::memcpy(slot + 2 + node.label.size(), ref.data(), ref.size());
-    } else {
-      std::string record(8, '\0');
-      const auto sizes = std::array<uint32_t, 2>{static_cast<uint32_t>(node.label.size()),
-                                                 static_cast<uint32_t>(ref.size())};
-      std::memcpy(record.data(), sizes.data(), 8);
-      record += node.label;
-      record += ref;
-      DYAD_RETURN_IF_ERROR(WriteAll(overflow_fd_, record, overflow_size_));
-      slot[0] = static_cast<char>(kOverflow);
-      const uint64_t where[2] = {overflow_size_, record.size()};
-      std::memcpy(slot + 8, where, sizeof where);
-      overflow_size_ += record.size();
-    }
-    if (pending_.size() >= kPendingBytes) return WritePending();
-    return Status::OK();
-  }
-
-  // After the last Put.
-  Status Finish() { return WritePending(); }
-
-  // The ends of one fact; valid until the next call.
-  Status Ends(storage::NodeId subject, storage::NodeId object, FactEnd* subject_end,
-              FactEnd* object_end) {
-    DYAD_ASSIGN_OR_RETURN(*subject_end, Get(subject, &subject_overflow_));
-    if (subject != object && (subject & cache_mask_) == (object & cache_mask_)) {
-      // The object takes the subject's cache entry: keep a copy.
-      subject_copy_.assign(subject_end->label);
-      subject_copy_ += subject_end->ref_json;
-      const std::string_view copy(subject_copy_);
-      *subject_end = FactEnd{copy.substr(0, subject_end->label.size()),
-                             copy.substr(subject_end->label.size())};
-    }
-    DYAD_ASSIGN_OR_RETURN(*object_end, Get(object, &object_overflow_));
-    return Status::OK();
-  }
-
- private:
-  static constexpr uint8_t kOverflow = 0xFF;
-  static constexpr size_t kPendingBytes = 1 << 18;
-
-  struct CacheEntry {
-    storage::NodeId id = 0;  // 0: empty (ids start at 1)
-    std::array<char, kSlotBytes> slot;
-  };
-
-  Result<int> TemporaryFile() {
-    int fd = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      // A file system without O_TMPFILE: a named file, unlinked at once.
-      std::string name = (dir_ / "dyad-export-XXXXXX").string();
-      fd = ::mkstemp(name.data());
-      if (fd >= 0) ::unlink(name.c_str());
-    }
-    if (fd < 0) {
-      return Status::IOError(fmt::format("export: cannot make a temporary file in {}: {}",
-                                         dir_.string(), std::strerror(errno)));
-    }
-    return fd;
-  }
-
-  Status WriteAll(int fd, std::string_view data, uint64_t offset) {
-    while (!data.empty()) {
-      const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        return Status::IOError(fmt::format("export: writing a temporary file in {}: {}",
-                                           dir_.string(), std::strerror(errno)));
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-      offset += static_cast<uint64_t>(n);
-    }
-    return Status::OK();
-  }
-
-  Status ReadAll(int fd, char* out, size_t size, uint64_t offset) {
-    while (size > 0) {
-      const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        return Status::IOError(fmt::format("export: reading a temporary file in {}: {}",
-                                           dir_.string(), std::strerror(errno)));
-      }
-      if (n == 0) {  // past the end: a node that is not in the file
-        std::memset(out, 0, size);
-        return Status::OK();
-      }
-      out += n;
-      size -= static_cast<size_t>(n);
-      offset += static_cast<uint64_t>(n);
-    }
-    return Status::OK();
-  }
-
-  Status WritePending() {
-    if (pending_.empty()) return Status::OK();
-    Status s = WriteAll(slots_fd_, pending_, pending_first_ * kSlotBytes);
-    pending_.clear();
-    return s;
-  }
-
-  Result<FactEnd> Get(storage::NodeId id, std::string* overflow) {
-    CacheEntry& e = cache_[id & cache_mask_];
-    if (e.id != id) {
-      DYAD_RETURN_IF_ERROR(ReadAll(slots_fd_, e.slot.data(), kSlotBytes, id * kSlotBytes));
-      e.id = id;
-    }
-    const auto label_size = static_cast<uint8_t>(e.slot[0]);
-    if (label_size == 0) {
-      e.id = 0;
-      return Status::Corruption(fmt::format("export: a fact's end n{} is not a node", id));
-    }
-    if (label_size != kOverflow) {
-      const auto ref_size = static_cast<uint8_t>(e.slot[1]);
-      const std::string_view text(e.slot.data() + 2, label_size + ref_size);
-      return FactEnd{text.substr(0, label_size), text.substr(label_size)};
-    }
-    uint64_t where[2];
-    std::memcpy(where, e.slot.data() + 8, sizeof where);
-    overflow->resize(where[1]);
-    DYAD_RETURN_IF_ERROR(ReadAll(overflow_fd_, overflow->data(), where[1], where[0]));
-    uint32_t sizes[2];
-    std::memcpy(sizes, overflow->data(), sizeof sizes);
-    const std::string_view text(*overflow);
-    return FactEnd{text.substr(8, sizes[0]), text.substr(8 + sizes[0], sizes[1])};
-  }
-
-  std::filesystem::path dir_;
-  int slots_fd_ = -1, overflow_fd_ = -1;
-  uint64_t overflow_size_ = 0;
-  std::string pending_;  // slots from pending_first_ on, not yet written
-  storage::NodeId pending_first_ = 0;
-  std::vector<CacheEntry> cache_;
-  const size_t cache_mask_;
-  std::string subject_overflow_, object_overflow_, subject_copy_;
-};
-
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
@@ -993,21 +796,104 @@ class StopCheck {
   uint64_t count_ = 0;
 };
 
-// Hands facts to the writer with their ends when it needs them (or a
-// label filter does), from the EndFile of the node pass.
+// view.ForEachFact, with the reading and decoding on another thread: an
+// export's thread spends its time writing, and the second core would sit
+// idle. Facts go across in small batches, a few at a time, so the memory
+// stays bounded, and each batch comes back to be filled again: the facts
+// are swapped in and out of it, so their memory is reused rather than
+// allocated on one thread and freed on the other. The other thread
+// allocates from `arena` (the caller's; service/export_arena.h). Stops at
+// the first failure of `fn` and returns it.
+Status ForEachFactDecodedAhead(const storage::StoreView& view, std::optional<unsigned> arena,
+                               const std::function<Status(const storage::Fact&)>& fn) {
+  constexpr size_t kBatchFacts = 256;
+  constexpr size_t kBatchesAhead = 3;
+  struct Batch {
+    std::vector<storage::Fact> facts;  // the first `size` are this batch's
+    size_t size = 0;
+  };
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<Batch> ready;
+  std::vector<Batch> spare;  // used, to be filled again
+  bool read_all = false, stopped = false;
+  Status read_status;
+  std::jthread reader([&] {
+    ExportArenaScope scope(arena);
+    Batch batch;
+    auto hand_over = [&]() -> Status {
+      std::unique_lock<std::mutex> lock(mu);
+      changed.wait(lock, [&] { return ready.size() < kBatchesAhead || stopped; });
+      if (stopped) return Status::FromCode(StatusCode::kCancelled, "stop");
+      ready.push_back(std::move(batch));
+      batch = Batch{};
+      if (!spare.empty()) {
+        batch = std::move(spare.back());
+        spare.pop_back();
+      }
+      changed.notify_all();
+      return Status::OK();
+    };
+    Status s = view.ForEachFact([&](storage::Fact& f) -> Status {
+      if (batch.size == batch.facts.size()) batch.facts.emplace_back();
+      std::swap(f, batch.facts[batch.size++]);
+      return batch.size < kBatchFacts ? Status::OK() : hand_over();
+    });
+    if (s.ok() && batch.size > 0) s = hand_over();
+    std::lock_guard<std::mutex> lock(mu);
+    read_status = s;
+    read_all = true;
+    changed.notify_all();
+  });
+  Status s;
+  while (s.ok()) {
+    Batch batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      changed.wait(lock, [&] { return !ready.empty() || read_all; });
+      if (ready.empty()) break;
+      batch = std::move(ready.front());
+      ready.pop_front();
+      changed.notify_all();
+    }
+    for (size_t i = 0; i < batch.size && s.ok(); ++i) s = fn(batch.facts[i]);
+    batch.size = 0;
+    std::lock_guard<std::mutex> lock(mu);
+    spare.push_back(std::move(batch));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stopped = true;
+    changed.notify_all();
+  }
+  reader.join();
+  return s.ok() ? read_status : s;
+}
+
+bool PassesFactFilter(const storage::Fact& f, const StoreExportOptions& filter) {
+  if (!filter.predicates.empty() && !Contains(filter.predicates, f.predicate)) return false;
+  if (f.confidence < filter.min_confidence) return false;
+  return storage::ValidInWindow(f.valid_from, f.valid_to, filter.from, filter.to);
+}
+
+// Hands the facts that pass the filters to the writer, with their ends when
+// it needs them or a label filter does. With ends, every fact of the scan
+// must come here, passing or not: the ends are read in the scan's order.
 class FactFeed {
  public:
-  FactFeed(StreamWriter& writer, const StoreExportOptions& options, EndFile* ends,
+  FactFeed(StreamWriter& writer, const StoreExportOptions& options, FactEnds* ends,
            ExportSummary& summary)
       : writer_(writer), options_(options), ends_(ends), summary_(summary) {}
 
   Status Add(const storage::Fact& fact) {
     if (ends_ == nullptr) {
+      if (!PassesFactFilter(fact, options_)) return Status::OK();
       ++summary_.edges;
       return writer_.Edge(fact, nullptr, nullptr);
     }
     FactEnd subject, object;
     DYAD_RETURN_IF_ERROR(ends_->Ends(fact.subject, fact.object, &subject, &object));
+    if (!PassesFactFilter(fact, options_)) return Status::OK();
     if (!options_.labels.empty() &&
         (!Contains(options_.labels, subject.label) || !Contains(options_.labels, object.label))) {
       return Status::OK();
@@ -1019,15 +905,9 @@ class FactFeed {
  private:
   StreamWriter& writer_;
   const StoreExportOptions& options_;
-  EndFile* const ends_;
+  FactEnds* const ends_;
   ExportSummary& summary_;
 };
-
-bool PassesFactFilter(const storage::Fact& f, const StoreExportOptions& filter) {
-  if (!filter.predicates.empty() && !Contains(filter.predicates, f.predicate)) return false;
-  if (f.confidence < filter.min_confidence) return false;
-  return storage::ValidInWindow(f.valid_from, f.valid_to, filter.from, filter.to);
-}
 
 // ------------------------------------------------------------ subgraphs
 
@@ -1219,29 +1099,67 @@ Result<ExportSummary> ExportStore(const storage::Store& store, const StoreExport
   std::unique_ptr<StreamWriter> writer = MakeStreamWriter(format, sink, vocabulary);
   ExportSummary summary;
   StopCheck stop(filter);
-  std::unique_ptr<EndFile> ends;
+  const std::optional<unsigned> caller_arena = ExportArenaScope::ThreadArena();
+  std::unique_ptr<FactEnds> ends;
+  Status scan_status;
+  bool scan_passed_deadline = false;
+  // Declared last, so that it is joined before what it uses goes away.
+  std::jthread object_scan;
   if (writer->NeedsEnds() || !filter.labels.empty()) {
-    ends = std::make_unique<EndFile>(filter.end_cache_nodes);
+    ends = std::make_unique<FactEnds>(filter.end_range_nodes, store.GetStats().nodes + 1);
     DYAD_RETURN_IF_ERROR(ends->Open());
+    // The facts' objects are logged while the node pass runs (FactEnds).
+    object_scan = std::jthread([&](std::stop_token stop_token) {
+      ExportArenaScope scope(caller_arena);
+      StopCheck scan_stop(filter);
+      std::string truncated_by;
+      scan_status = view->ForEachFactEnds([&](storage::NodeId, storage::NodeId object) -> Status {
+        DYAD_RETURN_IF_ERROR(scan_stop.Check(&truncated_by));
+        if (!truncated_by.empty() || stop_token.stop_requested()) {
+          return Status::FromCode(StatusCode::kCancelled, "stop");
+        }
+        return ends->LogObject(object);
+      });
+      scan_passed_deadline = !truncated_by.empty();
+      if (scan_status.ok()) scan_status = ends->FinishObjects();
+    });
   }
   DYAD_RETURN_IF_ERROR(writer->Begin());
   Status s = view->ForEachNode([&](const storage::Node& n) -> Status {
     DYAD_RETURN_IF_ERROR(stop.Check(&summary.truncated_by));
     if (!summary.truncated_by.empty()) return Status::FromCode(StatusCode::kCancelled, "stop");
-    if (ends) DYAD_RETURN_IF_ERROR(ends->Put(n));
+    if (ends) DYAD_RETURN_IF_ERROR(ends->PutNode(n));
     if (!filter.labels.empty() && !Contains(filter.labels, n.label)) return Status::OK();
     ++summary.nodes;
     return writer->Node(n);
   });
-  if (s.ok() && ends) s = ends->Finish();
+  if (ends) {
+    if (s.ok()) s = ends->FinishNodes();
+    if (!s.ok()) object_scan.request_stop();
+    object_scan.join();
+    if (scan_passed_deadline) summary.truncated_by = "deadline";
+    if (s.ok()) s = scan_status;
+    if (s.ok() && summary.truncated_by.empty()) {
+      s = ends->Resolve([&]() -> Status {
+        if (filter.cancelled && filter.cancelled()) {
+          return Status::FromCode(StatusCode::kCancelled, "the export was cancelled");
+        }
+        if (filter.deadline && std::chrono::steady_clock::now() >= *filter.deadline) {
+          summary.truncated_by = "deadline";
+          return Status::FromCode(StatusCode::kCancelled, "stop");
+        }
+        return Status::OK();
+      });
+    }
+  }
   FactFeed feed(*writer, filter, ends.get(), summary);
-  if (s.ok()) {
-    s = view->ForEachFact([&](storage::Fact f) -> Status {
+  if (s.ok() && summary.truncated_by.empty()) {
+    s = ForEachFactDecodedAhead(*view, caller_arena, [&](const storage::Fact& f) -> Status {
       DYAD_RETURN_IF_ERROR(stop.Check(&summary.truncated_by));
       if (!summary.truncated_by.empty()) return Status::FromCode(StatusCode::kCancelled, "stop");
-      if (!PassesFactFilter(f, filter)) return Status::OK();
       return feed.Add(f);
     });
+    if (s.ok() && ends) s = ends->AllRead();
   }
   if (!summary.truncated_by.empty()) s = Status::OK();  // the stop we asked for
   DYAD_RETURN_IF_ERROR(s);

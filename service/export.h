@@ -12,9 +12,9 @@
 // exports of one store name a node alike.
 //
 // A whole store streams from one consistent view of it, in memory that
-// does not grow with the store: nodes first, then facts in key order, the
-// ends of a fact looked up in batches through a bounded cache when a
-// format or a filter needs them. A subgraph (a neighbourhood, the facts of
+// does not grow with the store: nodes first, then facts in key order, with
+// the nodes at their ends when a format or a filter needs them
+// (service/export_ends.h). A subgraph (a neighbourhood, the facts of
 // a dyad) is small and goes through Boost.Graph's own writers for GraphML
 // and DOT; the streaming writers give the same bytes for the same graph.
 // Pure functions of their inputs; thread-safe.
@@ -76,10 +76,10 @@ struct StoreExportOptions {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   std::function<bool()> cancelled;
   // A format that names the nodes at a fact's ends (JSON Lines), or a
-  // label filter, reads them from a temporary file ($TMPDIR, else /tmp; about
-  // 64 bytes a node, unlinked from the start) through a cache of this many
-  // nodes (rounded up to a power of two; 72 bytes each).
-  size_t end_cache_nodes = 32768;
+  // label filter, finds them through temporary files ($TMPDIR, else /tmp;
+  // unlinked from the start), holding the ends of this many nodes in memory
+  // at once (64 bytes each; service/export_ends.h).
+  uint64_t end_range_nodes = 32768;
 };
 
 // The whole store (or its filtered part) in `format`, into `sink`.

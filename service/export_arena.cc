@@ -41,8 +41,9 @@ std::optional<unsigned> ExportArenaScope::ThreadArena() {
   return arena;
 }
 
-ExportArenaScope::ExportArenaScope() {
-  std::optional<unsigned> arena = Arena();
+ExportArenaScope::ExportArenaScope() : ExportArenaScope(Arena()) {}
+
+ExportArenaScope::ExportArenaScope(std::optional<unsigned> arena) {
   if (!arena) return;
   previous_ = ThreadArena();
   if (!previous_) return;

@@ -24,6 +24,9 @@ namespace dyad::service {
 class ExportArenaScope {
  public:
   ExportArenaScope();
+  // The calling thread allocates from `arena` (none: nothing changes): a
+  // thread that an export starts takes the arena of the export's thread.
+  explicit ExportArenaScope(std::optional<unsigned> arena);
   ~ExportArenaScope();
   ExportArenaScope(const ExportArenaScope&) = delete;
   ExportArenaScope& operator=(const ExportArenaScope&) = delete;

@@ -6,26 +6,27 @@
 namespace dyad::service {
 namespace {
 
-void WriteValue(JsonWriter& w, const dyad::v1::PropValue& v) {
+void AppendValue(std::string* out, const dyad::v1::PropValue& v) {
   switch (v.value_case()) {
     case dyad::v1::PropValue::kNumberValue:
-      w.ExactNumber(v.number_value());
+      AppendExactNumber(out, v.number_value());
       break;
     case dyad::v1::PropValue::kBoolValue:
-      w.Bool(v.bool_value());
+      *out += v.bool_value() ? "true" : "false";
       break;
     default:
-      w.String(v.string_value());
+      AppendJsonString(out, v.string_value());
   }
 }
 
-void WriteProps(JsonWriter& w, const storage::PropList& props) {
-  w.BeginObject();
-  for (const auto& p : props) {
-    w.Key(p.key());
-    WriteValue(w, p.value());
+// `"key":value` for each prop, a comma between them.
+void AppendMembers(std::string* out, const storage::PropList& props) {
+  for (size_t i = 0; i < props.size(); ++i) {
+    if (i > 0) *out += ',';
+    AppendJsonString(out, props[i].key());
+    *out += ':';
+    AppendValue(out, props[i].value());
   }
-  w.EndObject();
 }
 
 }  // namespace
@@ -37,8 +38,10 @@ std::string EntityLine(const storage::Node& entity) {
   w.Key("label").String(entity.label).Key("name").String(entity.name);
   w.Key("aliases").BeginArray();
   for (const auto& a : entity.aliases) w.String(a);
-  w.EndArray().Key("props");
-  WriteProps(w, entity.props);
+  std::string props = "{";
+  AppendMembers(&props, entity.props);
+  props += '}';
+  w.EndArray().Key("props").Raw(props);
   w.EndObject();
   return w.str();
 }
@@ -57,24 +60,36 @@ std::string NodeRefJson(const storage::Node& node) {
 
 void AppendFactLines(const storage::Fact& fact, std::string_view subject_ref,
                      std::string_view object_ref, std::string* out) {
+  // Written by hand, not through a JsonWriter: an export writes millions of
+  // these lines, and each is the same shape. The bytes are a JsonWriter's.
   for (const storage::Source& s : fact.sources) {
-    JsonWriter w;
-    w.BeginObject().Key("kind").String("fact").Key("subject").Raw(subject_ref);
-    w.Key("predicate").String(fact.predicate).Key("object").Raw(object_ref);
+    *out += R"({"kind":"fact","subject":)";
+    *out += subject_ref;
+    *out += R"(,"predicate":)";
+    AppendJsonString(out, fact.predicate);
+    *out += R"(,"object":)";
+    *out += object_ref;
     if (fact.valid_from != storage::kOpenDay) {
-      w.Key("valid_from").String(storage::FormatDay(fact.valid_from));
+      *out += R"(,"valid_from":)";
+      AppendJsonString(out, storage::FormatDay(fact.valid_from));
     }
-    if (s.valid_to != storage::kOpenDay) w.Key("valid_to").String(storage::FormatDay(s.valid_to));
-    w.Key("confidence").ExactNumber(s.confidence).Key("props");
-    WriteProps(w, s.props);
-    w.Key("source").BeginObject().Key("doc").String(s.doc);
+    if (s.valid_to != storage::kOpenDay) {
+      *out += R"(,"valid_to":)";
+      AppendJsonString(out, storage::FormatDay(s.valid_to));
+    }
+    *out += R"(,"confidence":)";
+    AppendExactNumber(out, s.confidence);
+    *out += R"(,"props":{)";
+    AppendMembers(out, s.props);
+    *out += R"(},"source":{"doc":)";
+    AppendJsonString(out, s.doc);
     for (const auto& field : s.fields) {
-      w.Key(field.key());
-      WriteValue(w, field.value());
+      *out += ',';
+      AppendJsonString(out, field.key());
+      *out += ':';
+      AppendValue(out, field.value());
     }
-    w.EndObject().EndObject();
-    *out += w.str();
-    *out += '\n';
+    *out += "}}\n";
   }
 }
 

@@ -30,6 +30,16 @@ char* FormatNumberTo(char* buffer, double value) {
   return end;
 }
 
+// The shortest text that reads back as `value` is at most 24 characters.
+constexpr size_t kExactNumberRoom = 32;
+
+// Writes FormatExactNumber's text of `value` into `buffer`
+// (kExactNumberRoom bytes); returns its end.
+char* FormatExactNumberTo(char* buffer, double value) {
+  if (!std::isfinite(value)) return std::copy_n("null", 4, buffer);
+  return fmt::format_to(buffer, FMT_COMPILE("{}"), value);
+}
+
 // The index of the first byte of `s` at or after `i` that a JSON string
 // must escape (a control character, '"' or '\\'), or s.size(). Names,
 // keys and quotes rarely hold one, and an answer of thousands of facts is
@@ -65,7 +75,51 @@ std::string FormatNumber(double value) {
 }
 
 std::string FormatExactNumber(double value) {
-  return std::isfinite(value) ? fmt::format("{}", value) : "null";
+  char buffer[kExactNumberRoom];
+  return std::string(buffer, FormatExactNumberTo(buffer, value));
+}
+
+void AppendJsonString(std::string* out, std::string_view value) {
+  *out += '"';
+  // Runs of characters that need no escape are copied whole.
+  size_t run = 0;
+  for (size_t i = NextToEscape(value, 0); i < value.size(); i = NextToEscape(value, i + 1)) {
+    out->append(value.data() + run, i - run);
+    run = i + 1;
+    const auto c = static_cast<unsigned char>(value[i]);
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      default:
+        *out += fmt::format("\\u{:04x}", c);
+    }
+  }
+  out->append(value.data() + run, value.size() - run);
+  *out += '"';
+}
+
+void AppendExactNumber(std::string* out, double value) {
+  char buffer[kExactNumberRoom];
+  out->append(buffer, FormatExactNumberTo(buffer, value));
 }
 
 void JsonWriter::BeforeValue() {
@@ -74,20 +128,20 @@ void JsonWriter::BeforeValue() {
     return;
   }
   if (!first_.empty()) {
-    if (!first_.back()) out_ += ',';
+    if (!first_.back()) *out_ += ',';
     first_.back() = false;
   }
 }
 
 JsonWriter& JsonWriter::BeginObject() {
   BeforeValue();
-  out_ += '{';
+  *out_ += '{';
   first_.push_back(true);
   return *this;
 }
 
 JsonWriter& JsonWriter::EndObject() {
-  out_ += '}';
+  *out_ += '}';
   first_.pop_back();
   SendIfBig();
   return *this;
@@ -95,13 +149,13 @@ JsonWriter& JsonWriter::EndObject() {
 
 JsonWriter& JsonWriter::BeginArray() {
   BeforeValue();
-  out_ += '[';
+  *out_ += '[';
   first_.push_back(true);
   return *this;
 }
 
 JsonWriter& JsonWriter::EndArray() {
-  out_ += ']';
+  *out_ += ']';
   first_.pop_back();
   SendIfBig();
   return *this;
@@ -109,14 +163,14 @@ JsonWriter& JsonWriter::EndArray() {
 
 void JsonWriter::Flush() {
   if (sink_ == nullptr) return;
-  sink_->write(out_.data(), static_cast<std::streamsize>(out_.size()));
-  out_.clear();
+  sink_->write(out_->data(), static_cast<std::streamsize>(out_->size()));
+  out_->clear();
 }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   BeforeValue();
   Quote(key);
-  out_ += ':';
+  *out_ += ':';
   after_key_ = true;
   return *this;
 }
@@ -127,86 +181,50 @@ JsonWriter& JsonWriter::String(std::string_view value) {
   return *this;
 }
 
-void JsonWriter::Quote(std::string_view value) {
-  out_ += '"';
-  // Runs of characters that need no escape are copied whole.
-  size_t run = 0;
-  for (size_t i = NextToEscape(value, 0); i < value.size(); i = NextToEscape(value, i + 1)) {
-    out_.append(value.data() + run, i - run);
-    run = i + 1;
-    const auto c = static_cast<unsigned char>(value[i]);
-    switch (c) {
-      case '"':
-        out_ += "\\\"";
-        break;
-      case '\\':
-        out_ += "\\\\";
-        break;
-      case '\n':
-        out_ += "\\n";
-        break;
-      case '\r':
-        out_ += "\\r";
-        break;
-      case '\t':
-        out_ += "\\t";
-        break;
-      case '\b':
-        out_ += "\\b";
-        break;
-      case '\f':
-        out_ += "\\f";
-        break;
-      default:
-        out_ += fmt::format("\\u{:04x}", c);
-    }
-  }
-  out_.append(value.data() + run, value.size() - run);
-  out_ += '"';
-}
+void JsonWriter::Quote(std::string_view value) { AppendJsonString(out_, value); }
 
 JsonWriter& JsonWriter::Number(double value) {
   BeforeValue();
   char buffer[kNumberRoom];
-  out_.append(buffer, FormatNumberTo(buffer, value));
+  out_->append(buffer, FormatNumberTo(buffer, value));
   return *this;
 }
 
 JsonWriter& JsonWriter::ExactNumber(double value) {
   BeforeValue();
-  out_ += FormatExactNumber(value);
+  AppendExactNumber(out_, value);
   return *this;
 }
 
 JsonWriter& JsonWriter::Raw(std::string_view json) {
   BeforeValue();
-  out_ += json;
+  *out_ += json;
   return *this;
 }
 
 JsonWriter& JsonWriter::Int(int64_t value) {
   BeforeValue();
   char buffer[24];
-  out_.append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
+  out_->append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
   return *this;
 }
 
 JsonWriter& JsonWriter::Uint(uint64_t value) {
   BeforeValue();
   char buffer[24];
-  out_.append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
+  out_->append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
   return *this;
 }
 
 JsonWriter& JsonWriter::Bool(bool value) {
   BeforeValue();
-  out_ += value ? "true" : "false";
+  *out_ += value ? "true" : "false";
   return *this;
 }
 
 JsonWriter& JsonWriter::Null() {
   BeforeValue();
-  out_ += "null";
+  *out_ += "null";
   return *this;
 }
 

@@ -30,6 +30,10 @@ class ColumnFamilyHandle;
 class Snapshot;
 }  // namespace rocksdb
 
+namespace dyad::v1 {
+class EdgeRecord;
+}  // namespace dyad::v1
+
 namespace dyad::storage {
 
 // Version of the on-disk layout; a store of another version is refused.
@@ -231,6 +235,9 @@ class Store {
   Result<std::optional<NodeId>> GetNodeIndex(Column c, std::string_view key) const;
   Result<NodeId> ResolveUncached(std::string_view ref) const;
   Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
+  // DecodeFact into *f, reusing the memory of *f and of *rec (scratch).
+  Status DecodeFactInto(std::string_view out_key, std::string_view out_value,
+                        dyad::v1::EdgeRecord* rec, Fact* f) const;
   // Values of `keys` in column `c` (empty optional: absent), in order.
   // `snapshot` (optional) pins the view; else MultiGet pins one of its own.
   Result<std::vector<std::optional<std::string>>> MultiGet(
@@ -285,7 +292,12 @@ class StoreView {
   // Read sequentially, one record at a time, around the block cache. Stop
   // at the first failure `fn` returns, and return it.
   Status ForEachNode(const std::function<Status(const Node&)>& fn) const;
-  Status ForEachFact(const std::function<Status(Fact&&)>& fn) const;
+  // ForEachFact decodes every fact into one Fact that it reuses: `fn` may
+  // move the fact out, or swap it with one whose memory the scan reuses.
+  Status ForEachFact(const std::function<Status(Fact&)>& fn) const;
+  // The subject and object of every fact, in ForEachFact's order, from
+  // the keys alone: a pass that decodes no provenance.
+  Status ForEachFactEnds(const std::function<Status(NodeId subject, NodeId object)>& fn) const;
   // Store::GetNodes, in this view; what it reads stays out of the block
   // cache too (a long read must not crowd the queries' blocks out, nor
   // grow the process by the size of the store).

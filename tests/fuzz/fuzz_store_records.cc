@@ -105,7 +105,7 @@ void ReadEverything(const Store& store) {
   }
   std::unique_ptr<StoreView> view = store.NewView();
   (void)view->ForEachNode([](const Node&) { return Status::OK(); });
-  (void)view->ForEachFact([](Fact&&) { return Status::OK(); });
+  (void)view->ForEachFact([](Fact&) { return Status::OK(); });
   (void)view->GetNodes(ids);
   uint64_t sequence = 0;
   (void)store.ScanGraph([](NodeId, LabelId) {}, [](const EdgeEntry&) {}, &sequence);

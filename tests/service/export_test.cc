@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -22,6 +23,8 @@
 #include <vector>
 
 #include "service/embedded_backend.h"
+#include "service/export_ends.h"
+#include "service/fact_lines.h"
 #include "tests/test_util.h"
 
 namespace dyad::service {
@@ -75,7 +78,7 @@ class ExportTest : public ::testing::Test {
       g.nodes.push_back(n);
       return Status::OK();
     }));
-    EXPECT_OK(view->ForEachFact([&](storage::Fact&& f) {
+    EXPECT_OK(view->ForEachFact([&](storage::Fact& f) {
       g.facts.push_back(std::move(f));
       return Status::OK();
     }));
@@ -211,7 +214,7 @@ TEST_F(ExportTest, TheFactFormatLoadsBackIntoAnEqualStore) {
   ASSERT_OK(dyad::testing::LoadPath(*store_, dir_ / "dense.jsonl", &summary));
   ASSERT_TRUE(summary.bad_lines.empty()) << summary.bad_lines[0].ToString();
   StoreExportOptions small_cache;
-  small_cache.end_cache_nodes = 64;
+  small_cache.end_range_nodes = 64;
   const Files exported = ExportWhole(ExportFormat::kJsonl, small_cache);
   EXPECT_EQ(exported, ExportWhole(ExportFormat::kJsonl));  // the cache changes nothing
   ASSERT_EQ(exported.size(), 1u);
@@ -336,6 +339,120 @@ TEST_F(ExportTest, TheSinksFailureEndsTheExport) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kIOError);
   EXPECT_EQ(calls, 1);  // nothing more after the first failure
+}
+
+// An export stopped in the middle of its facts (a cancel, a sink that
+// fails) stops the threads that read ahead of it and says why.
+TEST_F(ExportTest, AnExportStoppedAmongItsFactsStopsEveryPass) {
+  storage::LoadSummary summary;
+  ASSERT_OK(dyad::testing::LoadText(*store_, DenseGraph(1500, 8, 5), &summary));
+  for (ExportFormat format : {ExportFormat::kJsonl, ExportFormat::kDot}) {
+    SCOPED_TRACE(std::string(ExportFormatName(format)));
+    std::atomic<int> asked{0};
+    StoreExportOptions options;
+    // The export asks every 1,024 elements, on two threads: about 30 times.
+    options.cancelled = [&] { return ++asked > 12; };
+    Files files;
+    Result<ExportSummary> s =
+        ExportStore(*store_, options, format, graph::Vocabulary::Default(), Into(files));
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.status().code(), StatusCode::kCancelled);
+    EXPECT_GT(asked.load(), 12);
+
+    int calls = 0;
+    s = ExportStore(*store_, {}, format, graph::Vocabulary::Default(),
+                    [&](std::string_view, std::string_view) {
+                      return ++calls < 3 ? Status::OK() : Status::IOError("disk full");
+                    });
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.status().code(), StatusCode::kIOError);
+    EXPECT_EQ(calls, 3);
+  }
+}
+
+storage::Node EndNode(storage::NodeId id, std::string label, std::string name) {
+  storage::Node n;
+  n.id = id;
+  n.label = std::move(label);
+  n.name = std::move(name);
+  return n;
+}
+
+// FactEnds (service/export_ends.h) on its own: facts whose objects fall in
+// many buckets, and names too long for a node's slot.
+TEST(FactEndsTest, EndsComeBackInTheOrderTheFactsWereLogged) {
+  std::vector<storage::Node> nodes{storage::Node{}};  // ids start at 1
+  for (storage::NodeId id = 1; id <= 300; ++id) {
+    nodes.push_back(EndNode(
+        id, id % 7 == 0 ? std::string(70, 'L') : "Person",
+        id % 5 == 0 ? std::string(80, 'n') + std::to_string(id) : "P" + std::to_string(id)));
+  }
+  std::vector<std::pair<storage::NodeId, storage::NodeId>> facts;
+  for (storage::NodeId subject = 1; subject <= 300; subject += 3) {
+    for (storage::NodeId k = 0; k < 4; ++k) {
+      facts.emplace_back(subject, (subject * 7919 + k * 104729) % 300 + 1);
+    }
+  }
+  FactEnds ends(/*range_nodes=*/16, /*expected_nodes=*/300);
+  ASSERT_OK(ends.Open());
+  for (size_t id = 1; id < nodes.size(); ++id) ASSERT_OK(ends.PutNode(nodes[id]));
+  ASSERT_OK(ends.FinishNodes());
+  for (const auto& fact : facts) ASSERT_OK(ends.LogObject(fact.second));
+  ASSERT_OK(ends.FinishObjects());
+  ASSERT_OK(ends.Resolve([] { return Status::OK(); }));
+  for (const auto& [subject, object] : facts) {
+    SCOPED_TRACE(fmt::format("n{} -> n{}", subject, object));
+    FactEnd s, o;
+    ASSERT_OK(ends.Ends(subject, object, &s, &o));
+    EXPECT_EQ(s.label, nodes[subject].label);
+    EXPECT_EQ(s.ref_json, NodeRefJson(nodes[subject]));
+    EXPECT_EQ(o.label, nodes[object].label);
+    EXPECT_EQ(o.ref_json, NodeRefJson(nodes[object]));
+  }
+  EXPECT_OK(ends.AllRead());
+}
+
+// What goes wrong between the passes is Corruption, never another node's
+// name in a fact.
+TEST(FactEndsTest, FactsOutOfStepWithTheLoggedObjectsAreCorruption) {
+  FactEnds ends(/*range_nodes=*/8, /*expected_nodes=*/40);
+  ASSERT_OK(ends.Open());
+  for (storage::NodeId id = 1; id <= 40; ++id) {
+    ASSERT_OK(ends.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
+  }
+  ASSERT_OK(ends.FinishNodes());
+  for (storage::NodeId object : {5, 30, 6}) ASSERT_OK(ends.LogObject(object));
+  ASSERT_OK(ends.FinishObjects());
+  ASSERT_OK(ends.Resolve([] { return Status::OK(); }));
+  FactEnd s, o;
+  ASSERT_OK(ends.Ends(1, 5, &s, &o));
+  EXPECT_EQ(o.ref_json, R"({"label":"Person","name":"P5"})");
+  Status wrong = ends.Ends(2, 7, &s, &o);  // 6 was logged next in its bucket
+  EXPECT_EQ(wrong.code(), StatusCode::kCorruption) << wrong.ToString();
+  EXPECT_THAT(wrong.message(), HasSubstr("out of step"));
+  Status unread = ends.AllRead();
+  EXPECT_EQ(unread.code(), StatusCode::kCorruption);
+  EXPECT_THAT(unread.message(), HasSubstr("fewer facts"));
+  ASSERT_OK(ends.Ends(2, 30, &s, &o));
+  ASSERT_OK(ends.Ends(3, 6, &s, &o));
+  EXPECT_OK(ends.AllRead());
+  Status extra = ends.Ends(4, 5, &s, &o);
+  EXPECT_EQ(extra.code(), StatusCode::kCorruption);
+  EXPECT_THAT(extra.message(), HasSubstr("more facts"));
+}
+
+TEST(FactEndsTest, AnObjectThatIsNoNodeIsCorruption) {
+  FactEnds ends(/*range_nodes=*/8, /*expected_nodes=*/10);
+  ASSERT_OK(ends.Open());
+  for (storage::NodeId id = 1; id <= 10; ++id) {
+    ASSERT_OK(ends.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
+  }
+  ASSERT_OK(ends.FinishNodes());
+  ASSERT_OK(ends.LogObject(12));
+  ASSERT_OK(ends.FinishObjects());
+  Status s = ends.Resolve([] { return Status::OK(); });
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr("n12 is not a node"));
 }
 
 TEST_F(ExportTest, BackendScopesExportANeighbourhoodAndADyad) {

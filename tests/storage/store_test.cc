@@ -3,10 +3,12 @@
 #include "storage/store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -402,6 +404,69 @@ TEST(StoreOpenTest, SeedCopyEqualsSharedOriginals) {
 
 namespace dyad::testing {
 namespace {
+
+// Everything a fact holds, as text, to compare two reads of it.
+std::string FactText(const Fact& f) {
+  auto props = [](const storage::PropList& list) {
+    std::string out;
+    for (const auto& p : list) out += p.key() + "=" + p.value().SerializeAsString() + ";";
+    return out;
+  };
+  std::string out = fmt::format("{} {} {} {} {} {} [{}]", f.subject, f.predicate, f.object,
+                                f.valid_from, f.valid_to, f.confidence, props(f.props));
+  for (const auto& s : f.sources) {
+    out += fmt::format(" ({} {} {} [{}] [{}])", s.doc, s.confidence, s.valid_to, props(s.props),
+                       props(s.fields));
+  }
+  return out;
+}
+
+// A whole-store scan decodes every fact into one Fact that it reuses: what
+// one fact had (more sources, props, fields) must not show in the next.
+TEST_F(StoreTest, AScanGivesEachFactAsItsOwnReadDoes) {
+  storage::LoadSummary summary;
+  ASSERT_OK(LoadText(
+      *store_,
+      R"({"kind":"fact","subject":{"label":"Person","name":"Aaron Abel"},"predicate":"MET","object":{"label":"Person","name":"Zed Zane"},"valid_from":"2020-01-01","props":{"venue":"Geneva","rounds":3},"source":{"doc":"a1","outlet":"Reuters","published":"2020-01-02"}}
+{"kind":"fact","subject":{"label":"Person","name":"Aaron Abel"},"predicate":"MET","object":{"label":"Person","name":"Zed Zane"},"valid_from":"2020-01-01","confidence":0.5,"props":{"venue":"Bern"},"source":{"doc":"a2","outlet":"AP","url":"http://example.org/a2"}}
+{"kind":"fact","subject":{"label":"Person","name":"Aaron Abel"},"predicate":"MET","object":{"label":"Person","name":"Zed Zane"},"valid_from":"2020-01-01","valid_to":"2020-02-01","source":{"doc":"a3"}}
+{"kind":"fact","subject":{"label":"Person","name":"Zed Zane"},"predicate":"VISITED","object":{"label":"Country","name":"Pakistan"},"source":{"doc":"a4"}}
+)",
+      &summary));
+  ASSERT_TRUE(summary.bad_lines.empty()) << summary.bad_lines[0].ToString();
+  std::vector<std::string> scanned;
+  std::unique_ptr<storage::StoreView> view = store_->NewView();
+  ASSERT_OK(view->ForEachFact([&](Fact& f) {
+    scanned.push_back(FactText(f));
+    return Status::OK();
+  }));
+  ASSERT_EQ(scanned.size(), 29u);
+  // Each subject's own facts, read one by one, in the scan's order.
+  std::vector<std::string> read;
+  for (NodeId id = 1; id <= 21; ++id) {
+    FactFilter out;
+    out.direction = storage::Direction::kOut;
+    Result<storage::FactList> facts = store_->FactsOf(id, out);
+    ASSERT_OK(facts.status());
+    std::vector<std::string> own;
+    for (const Fact& f : facts->facts) {
+      if (f.subject == id) own.push_back(FactText(f));
+    }
+    std::sort(own.begin(), own.end());
+    read.insert(read.end(), own.begin(), own.end());
+  }
+  std::vector<std::string> scanned_by_subject = scanned;
+  EXPECT_EQ(scanned_by_subject.size(), read.size());
+  // The scan is in key order (predicate ids, not names): compare as sets
+  // within the whole, and look at the two facts that follow each other.
+  std::sort(scanned_by_subject.begin(), scanned_by_subject.end());
+  std::sort(read.begin(), read.end());
+  EXPECT_EQ(scanned_by_subject, read);
+  EXPECT_THAT(scanned[27], ::testing::HasSubstr(" MET "));
+  EXPECT_THAT(scanned[27], ::testing::HasSubstr("(a3 "));
+  EXPECT_THAT(scanned[28], ::testing::HasSubstr(" VISITED "));
+  EXPECT_THAT(scanned[28], ::testing::EndsWith("[] (a4 1 0 [] [])"));
+}
 
 TEST_F(StoreTest, CheckFindsTheSeedStoreConsistent) {
   Result<storage::CheckReport> report = store_->Check();
