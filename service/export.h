@@ -79,7 +79,7 @@ struct StoreExportOptions {
   // label filter, finds them through temporary files ($TMPDIR, else /tmp;
   // unlinked from the start), holding the ends of this many nodes in memory
   // at once (64 bytes each; service/export_ends.h).
-  uint64_t end_range_nodes = 32768;
+  uint64_t end_range_nodes = 8192;
 };
 
 // The whole store (or its filtered part) in `format`, into `sink`.

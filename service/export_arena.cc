@@ -1,8 +1,10 @@
 #include "service/export_arena.h"
 
+#include <sys/prctl.h>
 #include <sys/types.h>
 
 #include <cstddef>
+#include <mutex>
 #include <string>
 
 // jemalloc's control interface, weak: the binaries link jemalloc, the
@@ -26,6 +28,25 @@ std::optional<unsigned> MakeExportArena() {
   return arena;
 }
 
+// Transparent huge pages are off while any export runs (and stay off in a
+// process that had them off already, such as the command line's export).
+std::mutex huge_pages_mu;
+int exports_running = 0;
+bool huge_pages_were_off = false;
+
+void ExportStarts() {
+  std::lock_guard<std::mutex> lock(huge_pages_mu);
+  if (exports_running++ > 0) return;
+  huge_pages_were_off = ::prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1;
+  if (!huge_pages_were_off) ::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+}
+
+void ExportEnds() {
+  std::lock_guard<std::mutex> lock(huge_pages_mu);
+  if (--exports_running > 0 || huge_pages_were_off) return;
+  ::prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0);
+}
+
 }  // namespace
 
 std::optional<unsigned> ExportArenaScope::Arena() {
@@ -44,6 +65,7 @@ std::optional<unsigned> ExportArenaScope::ThreadArena() {
 ExportArenaScope::ExportArenaScope() : ExportArenaScope(Arena()) {}
 
 ExportArenaScope::ExportArenaScope(std::optional<unsigned> arena) {
+  ExportStarts();
   if (!arena) return;
   previous_ = ThreadArena();
   if (!previous_) return;
@@ -52,6 +74,7 @@ ExportArenaScope::ExportArenaScope(std::optional<unsigned> arena) {
 }
 
 ExportArenaScope::~ExportArenaScope() {
+  ExportEnds();
   if (!previous_) return;
   unsigned back = *previous_;
   mallctl("thread.arena", nullptr, nullptr, &back, sizeof(back));

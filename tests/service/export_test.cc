@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "service/embedded_backend.h"
+#include "service/export_arena.h"
 #include "service/export_ends.h"
 #include "service/fact_lines.h"
 #include "tests/test_util.h"
@@ -368,6 +370,30 @@ TEST_F(ExportTest, AnExportStoppedAmongItsFactsStopsEveryPass) {
     EXPECT_EQ(s.status().code(), StatusCode::kIOError);
     EXPECT_EQ(calls, 3);
   }
+}
+
+bool HugePagesOff() { return ::prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1; }
+
+// A server's exports run without transparent huge pages (with them, each
+// region an export touched stayed resident in 2 MiB pages), and its queries
+// get them back when the last export ends.
+TEST(ExportArenaScopeTest, HugePagesAreOffWhileAnyExportRuns) {
+  ASSERT_FALSE(HugePagesOff()) << "the test process starts with huge pages";
+  {
+    ExportArenaScope first;
+    EXPECT_TRUE(HugePagesOff());
+    {
+      ExportArenaScope second(ExportArenaScope::ThreadArena());
+      EXPECT_TRUE(HugePagesOff());
+    }
+    EXPECT_TRUE(HugePagesOff()) << "the first export still runs";
+  }
+  EXPECT_FALSE(HugePagesOff());
+  // A process that had them off (the command line's export) keeps them off.
+  ASSERT_EQ(::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0), 0);
+  { ExportArenaScope scope; }
+  EXPECT_TRUE(HugePagesOff());
+  ASSERT_EQ(::prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0), 0);
 }
 
 storage::Node EndNode(storage::NodeId id, std::string label, std::string name) {
