@@ -1140,16 +1140,18 @@ Result<ExportSummary> ExportStore(const storage::Store& store, const StoreExport
     if (scan_passed_deadline) summary.truncated_by = "deadline";
     if (s.ok()) s = scan_status;
     if (s.ok() && summary.truncated_by.empty()) {
-      s = ends->Resolve([&]() -> Status {
-        if (filter.cancelled && filter.cancelled()) {
-          return Status::FromCode(StatusCode::kCancelled, "the export was cancelled");
-        }
-        if (filter.deadline && std::chrono::steady_clock::now() >= *filter.deadline) {
-          summary.truncated_by = "deadline";
-          return Status::FromCode(StatusCode::kCancelled, "stop");
-        }
-        return Status::OK();
-      });
+      s = ends->Resolve(
+          [&]() -> Status {
+            if (filter.cancelled && filter.cancelled()) {
+              return Status::FromCode(StatusCode::kCancelled, "the export was cancelled");
+            }
+            if (filter.deadline && std::chrono::steady_clock::now() >= *filter.deadline) {
+              summary.truncated_by = "deadline";
+              return Status::FromCode(StatusCode::kCancelled, "stop");
+            }
+            return Status::OK();
+          },
+          caller_arena);
     }
   }
   FactFeed feed(*writer, filter, ends.get(), summary);

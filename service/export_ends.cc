@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
+#include "service/export_arena.h"
 #include "service/fact_lines.h"
 
 namespace dyad::service {
@@ -131,7 +134,8 @@ struct FactEnds::Bucket {
   // are in objects_ (offset, size).
   std::string logged;
   std::vector<std::pair<uint64_t, uint32_t>> blocks;
-  // Resolve: the bucket's ends in resolved_.
+  // Resolve: the bucket's ends in `resolved`, from `next` to `end`.
+  TempFile* resolved = nullptr;
   uint64_t next = 0, end = 0;
   // Ends: what was read of them and not yet used, from `at` on.
   std::string buffer;
@@ -151,7 +155,7 @@ Status FactEnds::Open() {
     return Status::IOError(fmt::format(
         "export: no directory for temporary files ($TMPDIR, else /tmp): {}", ec.message()));
   }
-  for (auto* file : {&slots_, &overflow_, &objects_, &resolved_}) {
+  for (auto* file : {&slots_, &overflow_, &objects_, &resolved_[0], &resolved_[1]}) {
     *file = std::make_unique<TempFile>(dir_);
     DYAD_RETURN_IF_ERROR((*file)->Open());
   }
@@ -241,16 +245,36 @@ Status FactEnds::ReadEnd(const char* slot, storage::NodeId id, std::string* over
   return Status::OK();
 }
 
-Status FactEnds::Resolve(const std::function<Status()>& check) {
+Status FactEnds::Resolve(const std::function<Status()>& check, std::optional<unsigned> arena) {
+  // Two threads, each with every other bucket and a file of its own: the
+  // fact pass cannot start before the last bucket is resolved. The first
+  // to fail stops the other, whose own result is then OK.
+  std::atomic<bool> abandon = false;
+  Status helped;
+  std::jthread helper([&] {
+    ExportArenaScope scope(arena);
+    helped = ResolveShare(1, *resolved_[1], nullptr, abandon);
+    if (!helped.ok()) abandon = true;
+  });
+  Status mine = ResolveShare(0, *resolved_[0], &check, abandon);
+  if (!mine.ok()) abandon = true;
+  helper.join();
+  return mine.ok() ? helped : mine;
+}
+
+Status FactEnds::ResolveShare(size_t share, TempFile& file, const std::function<Status()>* check,
+                              const std::atomic<bool>& abandon) {
   std::string range(range_nodes_ * kSlotBytes, '\0');
   std::string objects, out, overflow;
-  for (size_t index = 0; index < buckets_.size(); ++index) {
+  for (size_t index = share; index < buckets_.size(); index += 2) {
     Bucket& bucket = buckets_[index];
     if (bucket.blocks.empty()) continue;
-    DYAD_RETURN_IF_ERROR(check());
+    if (abandon) return Status::OK();
+    if (check != nullptr) DYAD_RETURN_IF_ERROR((*check)());
     const storage::NodeId first = index * range_nodes_;
     DYAD_RETURN_IF_ERROR(slots_->Read(range.data(), range.size(), first * kSlotBytes));
-    bucket.next = resolved_->size() + out.size();
+    bucket.resolved = &file;
+    bucket.next = file.size() + out.size();
     for (const auto& [at, size] : bucket.blocks) {
       objects.resize(size);
       DYAD_RETURN_IF_ERROR(objects_->Read(objects.data(), size, at));
@@ -271,15 +295,15 @@ Status FactEnds::Resolve(const std::function<Status()>& check) {
         out += end.label;
         out += end.ref_json;
         if (out.size() >= kWriteBytes) {
-          DYAD_RETURN_IF_ERROR(resolved_->Append(out));
+          DYAD_RETURN_IF_ERROR(file.Append(out));
           out.clear();
         }
       }
     }
-    bucket.end = resolved_->size() + out.size();
+    bucket.end = file.size() + out.size();
     std::vector<std::pair<uint64_t, uint32_t>>().swap(bucket.blocks);
   }
-  return resolved_->Append(out);
+  return file.Append(out);
 }
 
 // Makes `bytes` of the bucket's ends readable from bucket.at.
@@ -293,7 +317,7 @@ Status FactEnds::Fill(Bucket& bucket, size_t bytes) {
   const size_t read =
       static_cast<size_t>(std::min<uint64_t>(left, std::max(block_bytes_, bytes - have)));
   bucket.buffer.resize(have + read);
-  DYAD_RETURN_IF_ERROR(resolved_->Read(bucket.buffer.data() + have, read, bucket.next));
+  DYAD_RETURN_IF_ERROR(bucket.resolved->Read(bucket.buffer.data() + have, read, bucket.next));
   bucket.next += read;
   return Status::OK();
 }

@@ -24,10 +24,12 @@
 // than in the process.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,9 +70,11 @@ class FactEnds {
   Status LogObject(storage::NodeId object);
   Status FinishObjects();
 
-  // After both. Calls `check` before each bucket and stops with what it
-  // returns when that is not OK.
-  Status Resolve(const std::function<Status()>& check);
+  // After both, on this thread and one more, which allocates from `arena`
+  // (service/export_arena.h). Calls `check` on this thread before each of
+  // its buckets and stops with what it returns when that is not OK.
+  Status Resolve(const std::function<Status()>& check,
+                 std::optional<unsigned> arena = std::nullopt);
 
   // The ends of the next fact of the scan, which must be the one logged
   // next (else Corruption). Valid until the next call.
@@ -83,13 +87,16 @@ class FactEnds {
  private:
   struct Bucket;
   Status WriteObjects(Bucket& bucket);
+  // Resolves every other bucket, from `share` (0 or 1) on, into `file`.
+  Status ResolveShare(size_t share, TempFile& file, const std::function<Status()>* check,
+                      const std::atomic<bool>& abandon);
   Status ReadEnd(const char* slot, storage::NodeId id, std::string* overflow, FactEnd* end) const;
   Status Fill(Bucket& bucket, size_t bytes);
 
   const uint64_t range_nodes_;
   const size_t block_bytes_;
   std::filesystem::path dir_;
-  std::unique_ptr<TempFile> slots_, overflow_, objects_, resolved_;
+  std::unique_ptr<TempFile> slots_, overflow_, objects_, resolved_[2];
   // The node pass: slots from pending_first_ on, not yet written.
   std::string pending_;
   storage::NodeId pending_first_ = 0;

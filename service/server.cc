@@ -264,8 +264,10 @@ class Server::Service final : public v1::DyadService::Service {
       };
       Result<ExportSummary> summary =
           backend_.Export(*parsed, [&](std::string_view file, std::string_view data) {
-            chunk.set_file(std::string(file));
-            chunk.set_data(std::string(data));
+            // Assigned, not set from a new string: the chunk's buffers are
+            // reused from piece to piece.
+            chunk.mutable_file()->assign(file);
+            chunk.mutable_data()->assign(data);
             return send();
           });
       if (!summary.ok()) {

@@ -1049,14 +1049,20 @@ Status Store::DecodeFactInto(std::string_view out_key, std::string_view out_valu
   f->props.clear();
   f->sources.resize(static_cast<size_t>(rec->sources_size()));
   bool open = false;
+  // Strings and props are swapped between the record and the fact, not
+  // copied: the record's next parse reuses what the fact held before.
+  auto swap_props = [](google::protobuf::RepeatedPtrField<dyad::v1::Prop>* from, PropList* to) {
+    to->resize(static_cast<size_t>(from->size()));
+    for (int i = 0; i < from->size(); ++i) (*to)[static_cast<size_t>(i)].Swap(from->Mutable(i));
+  };
   for (int i = 0; i < rec->sources_size(); ++i) {
-    const dyad::v1::SourceRecord& src = rec->sources(i);
+    dyad::v1::SourceRecord& src = *rec->mutable_sources(i);
     Source& s = f->sources[static_cast<size_t>(i)];
-    s.doc.assign(src.doc());
+    s.doc.swap(*src.mutable_doc());
     s.confidence = src.confidence();
     s.valid_to = src.valid_to();
-    s.props.assign(src.props().begin(), src.props().end());
-    s.fields.assign(src.fields().begin(), src.fields().end());
+    swap_props(src.mutable_props(), &s.props);
+    swap_props(src.mutable_fields(), &s.fields);
     if (s.valid_to == kOpenDay) open = true;
     f->valid_to = std::max(f->valid_to, s.valid_to);
     for (const auto& p : s.props) {

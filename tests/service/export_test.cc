@@ -474,11 +474,25 @@ TEST(FactEndsTest, AnObjectThatIsNoNodeIsCorruption) {
     ASSERT_OK(ends.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
   }
   ASSERT_OK(ends.FinishNodes());
-  ASSERT_OK(ends.LogObject(12));
+  // Buckets 0 and 1 are resolved by two threads; whichever fails says so.
+  for (storage::NodeId object : {3, 12, 4}) ASSERT_OK(ends.LogObject(object));
   ASSERT_OK(ends.FinishObjects());
   Status s = ends.Resolve([] { return Status::OK(); });
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
   EXPECT_THAT(s.message(), HasSubstr("n12 is not a node"));
+
+  FactEnds first_bucket(/*range_nodes=*/8, /*expected_nodes=*/10);
+  ASSERT_OK(first_bucket.Open());
+  for (storage::NodeId id = 1; id <= 5; ++id) {
+    ASSERT_OK(first_bucket.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
+  }
+  ASSERT_OK(first_bucket.FinishNodes());
+  ASSERT_OK(first_bucket.LogObject(7));
+  ASSERT_OK(first_bucket.LogObject(9));
+  ASSERT_OK(first_bucket.FinishObjects());
+  s = first_bucket.Resolve([] { return Status::OK(); });
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr("is not a node"));
 }
 
 TEST_F(ExportTest, BackendScopesExportANeighbourhoodAndADyad) {
