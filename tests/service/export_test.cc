@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -438,18 +439,25 @@ TEST(FactEndsTest, EndsComeBackInTheOrderTheFactsWereLogged) {
   EXPECT_OK(ends.AllRead());
 }
 
+// Opens `ends` over the people P1..P`people`, logs `objects` and resolves
+// them; what Resolve returns.
+Status ResolvePeople(FactEnds& ends, storage::NodeId people,
+                     std::initializer_list<storage::NodeId> objects) {
+  DYAD_RETURN_IF_ERROR(ends.Open());
+  for (storage::NodeId id = 1; id <= people; ++id) {
+    DYAD_RETURN_IF_ERROR(ends.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
+  }
+  DYAD_RETURN_IF_ERROR(ends.FinishNodes());
+  for (storage::NodeId object : objects) DYAD_RETURN_IF_ERROR(ends.LogObject(object));
+  DYAD_RETURN_IF_ERROR(ends.FinishObjects());
+  return ends.Resolve([] { return Status::OK(); });
+}
+
 // What goes wrong between the passes is Corruption, never another node's
 // name in a fact.
 TEST(FactEndsTest, FactsOutOfStepWithTheLoggedObjectsAreCorruption) {
   FactEnds ends(/*range_nodes=*/8, /*expected_nodes=*/40);
-  ASSERT_OK(ends.Open());
-  for (storage::NodeId id = 1; id <= 40; ++id) {
-    ASSERT_OK(ends.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
-  }
-  ASSERT_OK(ends.FinishNodes());
-  for (storage::NodeId object : {5, 30, 6}) ASSERT_OK(ends.LogObject(object));
-  ASSERT_OK(ends.FinishObjects());
-  ASSERT_OK(ends.Resolve([] { return Status::OK(); }));
+  ASSERT_OK(ResolvePeople(ends, 40, {5, 30, 6}));
   FactEnd s, o;
   ASSERT_OK(ends.Ends(1, 5, &s, &o));
   EXPECT_EQ(o.ref_json, R"({"label":"Person","name":"P5"})");
@@ -468,31 +476,16 @@ TEST(FactEndsTest, FactsOutOfStepWithTheLoggedObjectsAreCorruption) {
 }
 
 TEST(FactEndsTest, AnObjectThatIsNoNodeIsCorruption) {
-  FactEnds ends(/*range_nodes=*/8, /*expected_nodes=*/10);
-  ASSERT_OK(ends.Open());
-  for (storage::NodeId id = 1; id <= 10; ++id) {
-    ASSERT_OK(ends.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
-  }
-  ASSERT_OK(ends.FinishNodes());
   // Buckets 0 and 1 are resolved by two threads; whichever fails says so.
-  for (storage::NodeId object : {3, 12, 4}) ASSERT_OK(ends.LogObject(object));
-  ASSERT_OK(ends.FinishObjects());
-  Status s = ends.Resolve([] { return Status::OK(); });
+  FactEnds second_bucket(/*range_nodes=*/8, /*expected_nodes=*/10);
+  Status s = ResolvePeople(second_bucket, 10, {3, 12, 4});
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
   EXPECT_THAT(s.message(), HasSubstr("n12 is not a node"));
 
   FactEnds first_bucket(/*range_nodes=*/8, /*expected_nodes=*/10);
-  ASSERT_OK(first_bucket.Open());
-  for (storage::NodeId id = 1; id <= 5; ++id) {
-    ASSERT_OK(first_bucket.PutNode(EndNode(id, "Person", "P" + std::to_string(id))));
-  }
-  ASSERT_OK(first_bucket.FinishNodes());
-  ASSERT_OK(first_bucket.LogObject(7));
-  ASSERT_OK(first_bucket.LogObject(9));
-  ASSERT_OK(first_bucket.FinishObjects());
-  s = first_bucket.Resolve([] { return Status::OK(); });
+  s = ResolvePeople(first_bucket, 5, {7, 9});
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
-  EXPECT_THAT(s.message(), HasSubstr("is not a node"));
+  EXPECT_THAT(s.message(), HasSubstr("n7 is not a node"));
 }
 
 TEST_F(ExportTest, BackendScopesExportANeighbourhoodAndADyad) {
