@@ -778,15 +778,21 @@ class StopCheck {
  public:
   explicit StopCheck(const StoreExportOptions& filter) : filter_(filter) {}
 
-  // "deadline" when the deadline passed, Cancelled when the caller went;
-  // asked at the first element and then every 1024th.
+  // Cancelled when the caller went. When the deadline passed, Cancelled
+  // too, with *truncated_by set to "deadline": the stop the export asked
+  // for, which still ends it as a whole document. Check asks at the first
+  // element and then every 1024th; CheckNow asks at once.
   Status Check(std::string* truncated_by) {
     if (count_++ % 1024 != 0) return Status::OK();
+    return CheckNow(truncated_by);
+  }
+  Status CheckNow(std::string* truncated_by) const {
     if (filter_.cancelled && filter_.cancelled()) {
       return Status::FromCode(StatusCode::kCancelled, "the export was cancelled");
     }
     if (filter_.deadline && std::chrono::steady_clock::now() >= *filter_.deadline) {
       *truncated_by = "deadline";
+      return Status::FromCode(StatusCode::kCancelled, "stop");
     }
     return Status::OK();
   }
@@ -1115,9 +1121,7 @@ Result<ExportSummary> ExportStore(const storage::Store& store, const StoreExport
       std::string truncated_by;
       scan_status = view->ForEachFactEnds([&](storage::NodeId, storage::NodeId object) -> Status {
         DYAD_RETURN_IF_ERROR(scan_stop.Check(&truncated_by));
-        if (!truncated_by.empty() || stop_token.stop_requested()) {
-          return Status::FromCode(StatusCode::kCancelled, "stop");
-        }
+        if (stop_token.stop_requested()) return Status::FromCode(StatusCode::kCancelled, "stop");
         return ends->LogObject(object);
       });
       scan_passed_deadline = !truncated_by.empty();
@@ -1127,7 +1131,6 @@ Result<ExportSummary> ExportStore(const storage::Store& store, const StoreExport
   DYAD_RETURN_IF_ERROR(writer->Begin());
   Status s = view->ForEachNode([&](const storage::Node& n) -> Status {
     DYAD_RETURN_IF_ERROR(stop.Check(&summary.truncated_by));
-    if (!summary.truncated_by.empty()) return Status::FromCode(StatusCode::kCancelled, "stop");
     if (ends) DYAD_RETURN_IF_ERROR(ends->PutNode(n));
     if (!filter.labels.empty() && !Contains(filter.labels, n.label)) return Status::OK();
     ++summary.nodes;
@@ -1137,28 +1140,16 @@ Result<ExportSummary> ExportStore(const storage::Store& store, const StoreExport
     if (s.ok()) s = ends->FinishNodes();
     if (!s.ok()) object_scan.request_stop();
     object_scan.join();
-    if (scan_passed_deadline) summary.truncated_by = "deadline";
+    if (s.ok() && scan_passed_deadline) summary.truncated_by = "deadline";
     if (s.ok()) s = scan_status;
     if (s.ok() && summary.truncated_by.empty()) {
-      s = ends->Resolve(
-          [&]() -> Status {
-            if (filter.cancelled && filter.cancelled()) {
-              return Status::FromCode(StatusCode::kCancelled, "the export was cancelled");
-            }
-            if (filter.deadline && std::chrono::steady_clock::now() >= *filter.deadline) {
-              summary.truncated_by = "deadline";
-              return Status::FromCode(StatusCode::kCancelled, "stop");
-            }
-            return Status::OK();
-          },
-          caller_arena);
+      s = ends->Resolve([&] { return stop.CheckNow(&summary.truncated_by); }, caller_arena);
     }
   }
   FactFeed feed(*writer, filter, ends.get(), summary);
   if (s.ok() && summary.truncated_by.empty()) {
     s = ForEachFactDecodedAhead(*view, caller_arena, [&](const storage::Fact& f) -> Status {
       DYAD_RETURN_IF_ERROR(stop.Check(&summary.truncated_by));
-      if (!summary.truncated_by.empty()) return Status::FromCode(StatusCode::kCancelled, "stop");
       return feed.Add(f);
     });
     if (s.ok() && ends) s = ends->AllRead();

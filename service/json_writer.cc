@@ -128,20 +128,20 @@ void JsonWriter::BeforeValue() {
     return;
   }
   if (!first_.empty()) {
-    if (!first_.back()) *out_ += ',';
+    if (!first_.back()) out_ += ',';
     first_.back() = false;
   }
 }
 
 JsonWriter& JsonWriter::BeginObject() {
   BeforeValue();
-  *out_ += '{';
+  out_ += '{';
   first_.push_back(true);
   return *this;
 }
 
 JsonWriter& JsonWriter::EndObject() {
-  *out_ += '}';
+  out_ += '}';
   first_.pop_back();
   SendIfBig();
   return *this;
@@ -149,13 +149,13 @@ JsonWriter& JsonWriter::EndObject() {
 
 JsonWriter& JsonWriter::BeginArray() {
   BeforeValue();
-  *out_ += '[';
+  out_ += '[';
   first_.push_back(true);
   return *this;
 }
 
 JsonWriter& JsonWriter::EndArray() {
-  *out_ += ']';
+  out_ += ']';
   first_.pop_back();
   SendIfBig();
   return *this;
@@ -163,14 +163,14 @@ JsonWriter& JsonWriter::EndArray() {
 
 void JsonWriter::Flush() {
   if (sink_ == nullptr) return;
-  sink_->write(out_->data(), static_cast<std::streamsize>(out_->size()));
-  out_->clear();
+  sink_->write(out_.data(), static_cast<std::streamsize>(out_.size()));
+  out_.clear();
 }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   BeforeValue();
   Quote(key);
-  *out_ += ':';
+  out_ += ':';
   after_key_ = true;
   return *this;
 }
@@ -181,50 +181,50 @@ JsonWriter& JsonWriter::String(std::string_view value) {
   return *this;
 }
 
-void JsonWriter::Quote(std::string_view value) { AppendJsonString(out_, value); }
+void JsonWriter::Quote(std::string_view value) { AppendJsonString(&out_, value); }
 
 JsonWriter& JsonWriter::Number(double value) {
   BeforeValue();
   char buffer[kNumberRoom];
-  out_->append(buffer, FormatNumberTo(buffer, value));
+  out_.append(buffer, FormatNumberTo(buffer, value));
   return *this;
 }
 
 JsonWriter& JsonWriter::ExactNumber(double value) {
   BeforeValue();
-  AppendExactNumber(out_, value);
+  AppendExactNumber(&out_, value);
   return *this;
 }
 
 JsonWriter& JsonWriter::Raw(std::string_view json) {
   BeforeValue();
-  *out_ += json;
+  out_ += json;
   return *this;
 }
 
 JsonWriter& JsonWriter::Int(int64_t value) {
   BeforeValue();
   char buffer[24];
-  out_->append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
+  out_.append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
   return *this;
 }
 
 JsonWriter& JsonWriter::Uint(uint64_t value) {
   BeforeValue();
   char buffer[24];
-  out_->append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
+  out_.append(buffer, fmt::format_to(buffer, FMT_COMPILE("{}"), value));
   return *this;
 }
 
 JsonWriter& JsonWriter::Bool(bool value) {
   BeforeValue();
-  *out_ += value ? "true" : "false";
+  out_ += value ? "true" : "false";
   return *this;
 }
 
 JsonWriter& JsonWriter::Null() {
   BeforeValue();
-  *out_ += "null";
+  out_ += "null";
   return *this;
 }
 

@@ -24,11 +24,6 @@ class JsonWriter {
   // arrays close, so that a big answer (a hub's thousands of facts) is
   // never whole in memory; Flush() sends the rest.
   explicit JsonWriter(std::ostream* sink) : sink_(sink) {}
-  // Appends to `*target` (which str() then is), for many small documents
-  // in one buffer.
-  explicit JsonWriter(std::string* target) : out_(target) {}
-  JsonWriter(const JsonWriter&) = delete;
-  JsonWriter& operator=(const JsonWriter&) = delete;
 
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
@@ -48,19 +43,18 @@ class JsonWriter {
   JsonWriter& Raw(std::string_view json);
 
   // The text written (without a sink), or what is not yet sent.
-  const std::string& str() const { return *out_; }
+  const std::string& str() const { return out_; }
   void Flush();
 
  private:
   void BeforeValue();
   void Quote(std::string_view value);
   void SendIfBig() {
-    if (sink_ != nullptr && out_->size() >= kPiece) Flush();
+    if (sink_ != nullptr && out_.size() >= kPiece) Flush();
   }
   static constexpr size_t kPiece = 64 << 10;
   std::ostream* sink_ = nullptr;
-  std::string own_;
-  std::string* out_ = &own_;
+  std::string out_;
   std::vector<bool> first_;  // per open container: no element written yet
   bool after_key_ = false;
 };

@@ -27,6 +27,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Iterator;
 class Snapshot;
 }  // namespace rocksdb
 
@@ -307,6 +308,8 @@ class StoreView {
   friend class Store;
   StoreView(const Store& store, const rocksdb::Snapshot* snapshot)
       : store_(store), snapshot_(snapshot) {}
+  // An iterator over column `c` in this view, for one pass over all of it.
+  std::unique_ptr<rocksdb::Iterator> NewScan(Column c) const;
   const Store& store_;
   const rocksdb::Snapshot* const snapshot_;
 };
