@@ -35,6 +35,8 @@ constexpr size_t kWriteBytes = 1 << 18;
 constexpr size_t kBucketBuffersBytes = 512 << 10;
 // The fact pass reads the slots of this many subjects at a time.
 constexpr size_t kWindowSlots = 1024;
+// The overflow file is read this much at a time (FactEnds::OverflowWindow).
+constexpr size_t kOverflowWindowBytes = 64 << 10;
 
 size_t BlockBytes(uint64_t range_nodes, uint64_t expected_nodes) {
   const uint64_t buckets = expected_nodes / std::max<uint64_t>(range_nodes, 1) + 1;
@@ -224,7 +226,7 @@ Status FactEnds::FinishObjects() {
   return Status::OK();
 }
 
-Status FactEnds::ReadEnd(const char* slot, storage::NodeId id, std::string* overflow,
+Status FactEnds::ReadEnd(const char* slot, storage::NodeId id, OverflowWindow* overflow,
                          FactEnd* end) const {
   const auto label_size = static_cast<uint8_t>(slot[0]);
   if (label_size == 0) {
@@ -237,9 +239,14 @@ Status FactEnds::ReadEnd(const char* slot, storage::NodeId id, std::string* over
   }
   uint64_t where[2];
   std::memcpy(where, slot + 8, sizeof where);
-  overflow->resize(where[1]);
-  DYAD_RETURN_IF_ERROR(overflow_->Read(overflow->data(), where[1], where[0]));
-  const std::string_view text(*overflow);
+  std::string& bytes = overflow->bytes;
+  if (where[0] < overflow->first || where[0] + where[1] > overflow->first + bytes.size()) {
+    const uint64_t to_end = overflow_->size() > where[0] ? overflow_->size() - where[0] : 0;
+    bytes.resize(std::max<uint64_t>(where[1], std::min<uint64_t>(kOverflowWindowBytes, to_end)));
+    DYAD_RETURN_IF_ERROR(overflow_->Read(bytes.data(), bytes.size(), where[0]));
+    overflow->first = where[0];
+  }
+  const std::string_view text(bytes.data() + (where[0] - overflow->first), where[1]);
   const uint32_t label = LoadU32(text.data());
   *end = FactEnd{text.substr(8, label), text.substr(8 + label, LoadU32(text.data() + 4))};
   return Status::OK();
@@ -265,7 +272,8 @@ Status FactEnds::Resolve(const std::function<Status()>& check, std::optional<uns
 Status FactEnds::ResolveShare(size_t share, TempFile& file, const std::function<Status()>* check,
                               const std::atomic<bool>& abandon) {
   std::string range(range_nodes_ * kSlotBytes, '\0');
-  std::string objects, out, overflow;
+  std::string objects, out;
+  OverflowWindow overflow;
   for (size_t index = share; index < buckets_.size(); index += 2) {
     Bucket& bucket = buckets_[index];
     if (bucket.blocks.empty()) continue;
