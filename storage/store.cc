@@ -29,6 +29,7 @@
 
 #include "dyad/v1/records.pb.h"
 #include "storage/internal/keys.h"
+#include "storage/internal/source_records.h"
 #include "storage/names.h"
 #include "storage/node_cache.h"
 
@@ -1030,9 +1031,28 @@ Status Store::DecodeFactInto(std::string_view out_key, std::string_view out_valu
                              dyad::v1::EdgeRecord* rec, Fact* f) const {
   EdgeKeyParts k;
   if (!DecodeEdgeKey(out_key, &k)) return Status::Corruption("an out key has a bad size");
-  if (!rec->ParseFromArray(out_value.data(), static_cast<int>(out_value.size()))) {
-    return Status::Corruption(
-        fmt::format("fact {}-{}->{} cannot be decoded", k.from, k.predicate, k.to));
+  if (!DecodePlainSources(out_value, &f->sources)) {
+    // Not the plain form dyad writes: protobuf decides. Strings and props
+    // are swapped between the record and the fact, not copied: the
+    // record's next parse reuses what the fact held before.
+    if (!rec->ParseFromArray(out_value.data(), static_cast<int>(out_value.size()))) {
+      return Status::Corruption(
+          fmt::format("fact {}-{}->{} cannot be decoded", k.from, k.predicate, k.to));
+    }
+    auto swap_props = [](google::protobuf::RepeatedPtrField<dyad::v1::Prop>* from, PropList* to) {
+      to->resize(static_cast<size_t>(from->size()));
+      for (int i = 0; i < from->size(); ++i) (*to)[static_cast<size_t>(i)].Swap(from->Mutable(i));
+    };
+    f->sources.resize(static_cast<size_t>(rec->sources_size()));
+    for (int i = 0; i < rec->sources_size(); ++i) {
+      dyad::v1::SourceRecord& src = *rec->mutable_sources(i);
+      Source& s = f->sources[static_cast<size_t>(i)];
+      s.doc.swap(*src.mutable_doc());
+      s.confidence = src.confidence();
+      s.valid_to = src.valid_to();
+      swap_props(src.mutable_props(), &s.props);
+      swap_props(src.mutable_fields(), &s.fields);
+    }
   }
   f->subject = k.from;
   {
@@ -1047,22 +1067,8 @@ Status Store::DecodeFactInto(std::string_view out_key, std::string_view out_valu
   f->valid_from = k.valid_from;
   f->valid_to = kOpenDay;
   f->props.clear();
-  f->sources.resize(static_cast<size_t>(rec->sources_size()));
   bool open = false;
-  // Strings and props are swapped between the record and the fact, not
-  // copied: the record's next parse reuses what the fact held before.
-  auto swap_props = [](google::protobuf::RepeatedPtrField<dyad::v1::Prop>* from, PropList* to) {
-    to->resize(static_cast<size_t>(from->size()));
-    for (int i = 0; i < from->size(); ++i) (*to)[static_cast<size_t>(i)].Swap(from->Mutable(i));
-  };
-  for (int i = 0; i < rec->sources_size(); ++i) {
-    dyad::v1::SourceRecord& src = *rec->mutable_sources(i);
-    Source& s = f->sources[static_cast<size_t>(i)];
-    s.doc.swap(*src.mutable_doc());
-    s.confidence = src.confidence();
-    s.valid_to = src.valid_to();
-    swap_props(src.mutable_props(), &s.props);
-    swap_props(src.mutable_fields(), &s.fields);
+  for (const Source& s : f->sources) {
     if (s.valid_to == kOpenDay) open = true;
     f->valid_to = std::max(f->valid_to, s.valid_to);
     for (const auto& p : s.props) {

@@ -13,6 +13,10 @@
 //   2  a damaged image: the persisted image of a small store built at start
 //      (fuzz_util.h) with the input's bytes written over it at an offset the
 //      input picks; then as 1.
+//   3  a fact record (EdgeRecord): the plain decoder of
+//      storage/internal/source_records.h takes only what protobuf's parse
+//      takes, and decodes it as protobuf does, into a list that the
+//      previous input left full.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -28,9 +32,11 @@
 
 #include "graph/snapshot.h"
 #include "storage/internal/keys.h"
+#include "storage/internal/source_records.h"
 #include "storage/store.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_util.h"
+#include "tests/source_records_check.h"
 
 namespace dyad {
 namespace {
@@ -184,6 +190,19 @@ void FuzzDamagedImage(Reader in) {
   MapAndTraverse(file, in);
 }
 
+// ---- 3: a fact record ---------------------------------------------------------
+
+void FuzzSourceRecord(Reader in) {
+  static std::vector<Source> reused;  // what an earlier input left must not show
+  const std::string_view bytes = in.rest();
+  if (!DecodePlainSources(bytes, &reused)) return;  // protobuf's to decide
+  const std::optional<std::vector<Source>> theirs = ProtobufSources(bytes);
+  DYAD_FUZZ_CHECK(theirs.has_value(),
+                  "the plain decoder took a record protobuf refuses: " << Hex(bytes));
+  DYAD_FUZZ_CHECK(DescribeSources(reused) == DescribeSources(*theirs),
+                  "the plain decoder and protobuf differ on " << Hex(bytes));
+}
+
 }  // namespace
 }  // namespace dyad
 
@@ -195,7 +214,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace dyad;
   Reader in(std::string_view(reinterpret_cast<const char*>(data), size));
-  switch (in.U8() % 3) {
+  switch (in.U8() % 4) {
     case 0:
       FuzzKeys(in);
       break;
@@ -206,6 +225,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 2:
       FuzzDamagedImage(in);
+      break;
+    case 3:
+      FuzzSourceRecord(in);
       break;
   }
   return 0;
