@@ -806,7 +806,7 @@ class StopCheck {
 // export's thread spends its time writing, and the second core would sit
 // idle. Facts go across in small batches, a few at a time, so the memory
 // stays bounded, and each batch comes back to be filled again: the facts
-// are swapped in and out of it, so their memory is reused rather than
+// are decoded straight into it, so their memory is reused rather than
 // allocated on one thread and freed on the other. The other thread
 // allocates from `arena` (the caller's; service/export_arena.h). Stops at
 // the first failure of `fn` and returns it.
@@ -840,11 +840,14 @@ Status ForEachFactDecodedAhead(const storage::StoreView& view, std::optional<uns
       changed.notify_all();
       return Status::OK();
     };
-    Status s = view.ForEachFact([&](storage::Fact& f) -> Status {
+    std::unique_ptr<storage::FactCursor> cursor = view.ScanFacts();
+    Status s;
+    while (s.ok()) {
       if (batch.size == batch.facts.size()) batch.facts.emplace_back();
-      std::swap(f, batch.facts[batch.size++]);
-      return batch.size < kBatchFacts ? Status::OK() : hand_over();
-    });
+      if (!cursor->Next(&batch.facts[batch.size])) break;
+      if (++batch.size == kBatchFacts) s = hand_over();
+    }
+    if (s.ok()) s = cursor->status();
     if (s.ok() && batch.size > 0) s = hand_over();
     std::lock_guard<std::mutex> lock(mu);
     read_status = s;

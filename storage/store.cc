@@ -1028,7 +1028,7 @@ Result<Fact> Store::DecodeFact(std::string_view out_key, std::string_view out_va
 }
 
 Status Store::DecodeFactInto(std::string_view out_key, std::string_view out_value,
-                             dyad::v1::EdgeRecord* rec, Fact* f) const {
+                             dyad::v1::EdgeRecord* rec, Fact* f, PredicateNames* names) const {
   EdgeKeyParts k;
   if (!DecodeEdgeKey(out_key, &k)) return Status::Corruption("an out key has a bad size");
   if (!DecodePlainSources(out_value, &f->sources)) {
@@ -1055,10 +1055,16 @@ Status Store::DecodeFactInto(std::string_view out_key, std::string_view out_valu
     }
   }
   f->subject = k.from;
-  {
+  if (names != nullptr && k.predicate < names->size() && (*names)[k.predicate]) {
+    f->predicate.assign(*(*names)[k.predicate]);
+  } else {
     std::shared_lock lock(dict_mu_);
     if (k.predicate < predicates_.size()) {
       f->predicate.assign(predicates_[k.predicate]);
+      if (names != nullptr) {
+        if (k.predicate >= names->size()) names->resize(k.predicate + 1);
+        (*names)[k.predicate] = f->predicate;
+      }
     } else {
       f->predicate.clear();
     }
@@ -1281,18 +1287,39 @@ Status StoreView::ForEachNode(const std::function<Status(const Node&)>& fn) cons
 }
 
 Status StoreView::ForEachFact(const std::function<Status(Fact&)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it = NewScan(Column::kOut);
-  // One record and one fact for the whole scan, their memory reused: a
-  // fresh one per fact cost more than the scan itself.
-  dyad::v1::EdgeRecord rec;
+  std::unique_ptr<FactCursor> cursor = ScanFacts();
+  // One fact for the whole scan, its memory reused: a fresh one per fact
+  // cost more than the scan itself.
   Fact f;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    DYAD_RETURN_IF_ERROR(
-        store_.DecodeFactInto(std::string_view(it->key().data(), it->key().size()),
-                              std::string_view(it->value().data(), it->value().size()), &rec, &f));
-    DYAD_RETURN_IF_ERROR(fn(f));
+  while (cursor->Next(&f)) DYAD_RETURN_IF_ERROR(fn(f));
+  return cursor->status();
+}
+
+std::unique_ptr<FactCursor> StoreView::ScanFacts() const {
+  return std::unique_ptr<FactCursor>(new FactCursor(store_, NewScan(Column::kOut)));
+}
+
+FactCursor::FactCursor(const Store& store, std::unique_ptr<rocksdb::Iterator> it)
+    : store_(store), it_(std::move(it)), rec_(std::make_unique<dyad::v1::EdgeRecord>()) {}
+
+FactCursor::~FactCursor() = default;
+
+bool FactCursor::Next(Fact* f) {
+  if (!status_.ok()) return false;
+  if (started_) {
+    it_->Next();
+  } else {
+    it_->SeekToFirst();
+    started_ = true;
   }
-  return FromRocks(it->status(), "scanning facts");
+  if (!it_->Valid()) {
+    status_ = FromRocks(it_->status(), "scanning facts");
+    return false;
+  }
+  status_ = store_.DecodeFactInto(std::string_view(it_->key().data(), it_->key().size()),
+                                  std::string_view(it_->value().data(), it_->value().size()),
+                                  rec_.get(), f, &predicate_names_);
+  return status_.ok();
 }
 
 Status StoreView::ForEachFactEnds(

@@ -215,6 +215,7 @@ class Store {
  private:
   friend class Loader;
   friend class StoreView;
+  friend class FactCursor;
   struct Counters {
     NodeId next_node_id = 1;
     uint64_t nodes = 0, facts = 0, docs = 0;
@@ -236,9 +237,14 @@ class Store {
   Result<std::optional<NodeId>> GetNodeIndex(Column c, std::string_view key) const;
   Result<NodeId> ResolveUncached(std::string_view ref) const;
   Result<Fact> DecodeFact(std::string_view out_key, std::string_view out_value) const;
-  // DecodeFact into *f, reusing the memory of *f and of *rec (scratch).
+  // The predicates' names by id, as a long scan meets them: each asked of
+  // the dictionary, under its lock, once (a lock for every fact was a
+  // tenth of a scan's time).
+  using PredicateNames = std::vector<std::optional<std::string>>;
+  // DecodeFact into *f, reusing the memory of *f and of *rec (scratch);
+  // predicates' names from and into `names`, if not null.
   Status DecodeFactInto(std::string_view out_key, std::string_view out_value,
-                        dyad::v1::EdgeRecord* rec, Fact* f) const;
+                        dyad::v1::EdgeRecord* rec, Fact* f, PredicateNames* names = nullptr) const;
   // Values of `keys` in column `c` (empty optional: absent), in order.
   // `snapshot` (optional) pins the view; else MultiGet pins one of its own.
   Result<std::vector<std::optional<std::string>>> MultiGet(
@@ -278,6 +284,34 @@ class Store {
   std::vector<std::pair<uint64_t, CommitListener>> listeners_;
 };
 
+// One pass over every fact of a StoreView, in ForEachFact's order, read
+// as the caller asks (StoreView::ScanFacts). Each fact is decoded into the
+// caller's Fact, whose memory is reused: a caller that keeps a few Facts
+// and fills them in turn allocates almost nothing. Must not outlive its
+// view; one thread at a time.
+class FactCursor {
+ public:
+  ~FactCursor();
+  FactCursor(const FactCursor&) = delete;
+  FactCursor& operator=(const FactCursor&) = delete;
+
+  // Decodes the next fact into *f: true if there was one; false at the
+  // end, or on a failure, which status() then gives.
+  bool Next(Fact* f);
+  const Status& status() const { return status_; }
+
+ private:
+  friend class StoreView;
+  FactCursor(const Store& store, std::unique_ptr<rocksdb::Iterator> it);
+  const Store& store_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  // Scratch for the records that protobuf decodes (Store::DecodeFactInto).
+  std::unique_ptr<dyad::v1::EdgeRecord> rec_;
+  std::vector<std::optional<std::string>> predicate_names_;  // Store::PredicateNames
+  bool started_ = false;
+  Status status_;
+};
+
 // What Store::NewView gives: reads at one moment of the store, however
 // long they take. Holds a RocksDB snapshot (old versions of what loads
 // overwrite are kept while it lives), so it is for one long read, not to
@@ -296,6 +330,8 @@ class StoreView {
   // ForEachFact decodes every fact into one Fact that it reuses: `fn` may
   // move the fact out, or swap it with one whose memory the scan reuses.
   Status ForEachFact(const std::function<Status(Fact&)>& fn) const;
+  // The facts of ForEachFact, one at a time as the caller asks.
+  std::unique_ptr<FactCursor> ScanFacts() const;
   // The subject and object of every fact, in ForEachFact's order, from
   // the keys alone: a pass that decodes no provenance.
   Status ForEachFactEnds(const std::function<Status(NodeId subject, NodeId object)>& fn) const;

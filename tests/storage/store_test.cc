@@ -633,6 +633,43 @@ TEST(StoreDamageTest, ANodeRecordCutInsideAFixedFieldIsCorruption) {
   }
 }
 
+// A scan gives the facts before a record it cannot decode, then stops there
+// for good and says which fact it was.
+TEST(StoreDamageTest, AFactCursorStopsAtARecordItCannotDecode) {
+  TempDir dir;
+  {
+    std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+    storage::LoadSummary summary;
+    ASSERT_OK(LoadPath(*store, SeedFacts(), &summary));
+  }
+  WriteRaw(dir / "store", [](rocksdb::DB* db, const Handles& cf) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, cf(storage::Column::kOut)));
+    it->SeekToFirst();
+    it->Next();
+    ASSERT_TRUE(it->Valid());
+    ASSERT_TRUE(db->Put({}, cf(storage::Column::kOut), it->key(), "\x0a\x05\x0a\x01").ok());
+  });
+  std::unique_ptr<storage::Store> store = OpenStore(dir / "store");
+  ASSERT_NE(store, nullptr);
+  std::unique_ptr<storage::StoreView> view = store->NewView();
+  std::unique_ptr<storage::FactCursor> cursor = view->ScanFacts();
+  Fact f;
+  ASSERT_TRUE(cursor->Next(&f));
+  ASSERT_OK(cursor->status());
+  EXPECT_FALSE(f.sources.empty());
+  EXPECT_FALSE(cursor->Next(&f));
+  EXPECT_EQ(cursor->status().code(), StatusCode::kCorruption) << cursor->status().ToString();
+  EXPECT_THAT(cursor->status().message(), ::testing::HasSubstr("cannot be decoded"));
+  EXPECT_FALSE(cursor->Next(&f)) << "a cursor that failed goes on";
+  int before = 0;
+  Status scan = view->ForEachFact([&](Fact&) {
+    ++before;
+    return Status::OK();
+  });
+  EXPECT_EQ(before, 1);
+  EXPECT_EQ(scan.code(), StatusCode::kCorruption);
+}
+
 // What a user of `dyad check` sees of a damaged store.
 TEST(StoreCheckTest, TheCommandLineSaysTheStoreIsDamaged) {
   TempDir dir;
