@@ -19,6 +19,15 @@ void AppendValue(std::string* out, const dyad::v1::PropValue& v) {
   }
 }
 
+// A day as a JSON string: digits and hyphens, nothing to escape.
+void AppendDay(std::string* out, storage::DayCode day) {
+  char buffer[storage::kFormattedDayRoom + 2];
+  buffer[0] = '"';
+  char* end = storage::FormatDayTo(buffer + 1, day);
+  *end++ = '"';
+  out->append(buffer, end);
+}
+
 // `"key":value` for each prop, a comma between them.
 void AppendMembers(std::string* out, const storage::PropList& props) {
   for (size_t i = 0; i < props.size(); ++i) {
@@ -71,11 +80,11 @@ void AppendFactLines(const storage::Fact& fact, std::string_view subject_ref,
     *out += object_ref;
     if (fact.valid_from != storage::kOpenDay) {
       *out += R"(,"valid_from":)";
-      AppendJsonString(out, storage::FormatDay(fact.valid_from));
+      AppendDay(out, fact.valid_from);
     }
     if (s.valid_to != storage::kOpenDay) {
       *out += R"(,"valid_to":)";
-      AppendJsonString(out, storage::FormatDay(s.valid_to));
+      AppendDay(out, s.valid_to);
     }
     *out += R"(,"confidence":)";
     AppendExactNumber(out, s.confidence);

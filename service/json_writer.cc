@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace dyad::service {
@@ -61,8 +62,15 @@ size_t NextToEscape(std::string_view s, size_t i) {
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
   }
 #endif
+  // Most keys and values are shorter than 16 bytes: one look-up a byte.
+  static constexpr auto kEscaped = [] {
+    std::array<bool, 256> escaped{};
+    for (int c = 0; c < 0x20; ++c) escaped[static_cast<size_t>(c)] = true;
+    escaped['"'] = escaped['\\'] = true;
+    return escaped;
+  }();
   for (; i < s.size(); ++i) {
-    if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') return i;
+    if (kEscaped[p[i]]) return i;
   }
   return s.size();
 }

@@ -126,8 +126,25 @@ Result<DayCode> ParseDay(std::string_view s) {
 }
 
 std::string FormatDay(DayCode code) {
-  Civil c = CivilFromDays(DaysFromDayCode(code));
-  return fmt::format("{:04d}-{:02d}-{:02d}", c.y, c.m, c.d);
+  char buffer[kFormattedDayRoom];
+  return std::string(buffer, FormatDayTo(buffer, code));
+}
+
+char* FormatDayTo(char* out, DayCode code) {
+  const Civil c = CivilFromDays(DaysFromDayCode(code));
+  if (c.y < 1 || c.y > 9999) return fmt::format_to(out, "{:04d}-{:02d}-{:02d}", c.y, c.m, c.d);
+  auto two = [&](unsigned v) {
+    *out++ = static_cast<char>('0' + v / 10);
+    *out++ = static_cast<char>('0' + v % 10);
+  };
+  const auto y = static_cast<unsigned>(c.y);
+  two(y / 100);
+  two(y % 100);
+  *out++ = '-';
+  two(c.m);
+  *out++ = '-';
+  two(c.d);
+  return out;
 }
 
 int YearOf(DayCode code) { return CivilFromDays(DaysFromDayCode(code)).y; }

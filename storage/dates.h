@@ -31,6 +31,10 @@ Result<DayCode> ParseDay(std::string_view text);
 // give (a damaged record's) is a day all the same, its year printed with
 // more digits or a sign.
 std::string FormatDay(DayCode code);
+// FormatDay into `out`, which has room for kFormattedDayRoom bytes; returns
+// the end of what it wrote. For writers of millions of dates.
+inline constexpr size_t kFormattedDayRoom = 24;
+char* FormatDayTo(char* out, DayCode code);
 
 // Year and month of a day code, for bucketing.
 int YearOf(DayCode code);
