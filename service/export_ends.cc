@@ -30,7 +30,7 @@ constexpr uint8_t kOverflow = 0xFF;
 constexpr size_t kOffsetBytes = 4;
 
 // The slots and the resolved ends are written this much at a time.
-constexpr size_t kWriteBytes = 1 << 18;
+constexpr size_t kWriteBytes = 1 << 16;
 // What the buckets' buffers share, within a block size of 4 to 64 KiB.
 constexpr size_t kBucketBuffersBytes = 512 << 10;
 // The fact pass reads the slots of this many subjects at a time.

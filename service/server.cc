@@ -250,7 +250,7 @@ class Server::Service final : public v1::DyadService::Service {
       // Its pieces are allocated, sent and freed in an arena of their own
       // (service/export_arena.h).
       ExportArenaScope arena;
-      // One chunk per piece of the export (about 256 KiB each).
+      // One chunk per piece of the export (about 64 KiB each).
       v1::ExportChunk chunk;
       auto send = [&]() -> Status {
         if (ctx->IsCancelled()) {

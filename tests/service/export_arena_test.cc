@@ -31,7 +31,7 @@ std::optional<size_t> DirtyPages(unsigned arena) {
 }
 
 // Allocates, touches and frees 16 buffers of 1 MiB, each bigger than an
-// export's pieces (256 KiB).
+// export's pieces (64 KiB).
 void AllocateLikeAnExport() {
   for (int i = 0; i < 16; ++i) {
     auto piece = std::make_unique<char[]>(1 << 20);
