@@ -239,6 +239,9 @@ Status FactEnds::ReadEnd(const char* slot, storage::NodeId id, OverflowWindow* o
   }
   uint64_t where[2];
   std::memcpy(where, slot + 8, sizeof where);
+  if (where[1] < 8) {
+    return Status::Corruption(fmt::format("export: the slot of n{} is damaged", id));
+  }
   std::string& bytes = overflow->bytes;
   if (where[0] < overflow->first || where[0] + where[1] > overflow->first + bytes.size()) {
     const uint64_t to_end = overflow_->size() > where[0] ? overflow_->size() - where[0] : 0;

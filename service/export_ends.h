@@ -88,8 +88,9 @@ class FactEnds {
   struct Bucket;
   // A stretch of the overflow file read at once. The subjects of the fact
   // pass come in id order, and the objects that Resolve reads lie within
-  // one bucket's range of ids, so most records are in the last stretch read:
-  // one read each was 14% of the facts' reads at M, as many system calls.
+  // one bucket's range of ids, whose records are near each other in the
+  // file (in id order), so most records are in the last stretch read: one
+  // read each was 14% of the facts' reads at M, as many system calls.
   struct OverflowWindow {
     std::string bytes;
     uint64_t first = 0;  // the file's offset of bytes[0]

@@ -1,5 +1,8 @@
 #include "storage/internal/source_records.h"
 
+#include <google/protobuf/message.h>
+#include <google/protobuf/unknown_field_set.h>
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -95,10 +98,20 @@ class WireReader {
   const char* const end_;
 };
 
+// Drops the fields a reused message kept from a record of a newer dyad,
+// which protobuf decoded (a record that has any is protobuf's to decode).
+void ClearUnknownFields(google::protobuf::Message* message) {
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  if (!reflection->GetUnknownFields(*message).empty()) {
+    reflection->MutableUnknownFields(message)->Clear();
+  }
+}
+
 // A PropValue of exactly one field: an empty one, or one that sets its
 // oneof twice, is protobuf's to decide.
 bool DecodeValue(std::string_view bytes, dyad::v1::PropValue* value) {
   WireReader in(bytes);
+  ClearUnknownFields(value);
   uint8_t tag;
   if (!in.ReadTag(&tag)) return false;
   switch (tag) {
@@ -134,6 +147,7 @@ bool DecodeValue(std::string_view bytes, dyad::v1::PropValue* value) {
 bool DecodeProp(std::string_view bytes, dyad::v1::Prop* prop) {
   WireReader in(bytes);
   prop->mutable_key()->clear();
+  ClearUnknownFields(prop);
   bool has_value = false;
   while (!in.done()) {
     uint8_t tag;

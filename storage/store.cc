@@ -1305,7 +1305,7 @@ FactCursor::FactCursor(const Store& store, std::unique_ptr<rocksdb::Iterator> it
 FactCursor::~FactCursor() = default;
 
 bool FactCursor::Next(Fact* f) {
-  if (!status_.ok()) return false;
+  if (!status_.ok() || done_) return false;
   if (started_) {
     it_->Next();
   } else {
@@ -1313,6 +1313,7 @@ bool FactCursor::Next(Fact* f) {
     started_ = true;
   }
   if (!it_->Valid()) {
+    done_ = true;  // a RocksDB iterator must not be moved past its end
     status_ = FromRocks(it_->status(), "scanning facts");
     return false;
   }

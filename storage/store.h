@@ -296,7 +296,7 @@ class FactCursor {
   FactCursor& operator=(const FactCursor&) = delete;
 
   // Decodes the next fact into *f: true if there was one; false at the
-  // end, or on a failure, which status() then gives.
+  // end, or on a failure, which status() then gives, and from then on.
   bool Next(Fact* f);
   const Status& status() const { return status_; }
 
@@ -308,7 +308,7 @@ class FactCursor {
   // Scratch for the records that protobuf decodes (Store::DecodeFactInto).
   std::unique_ptr<dyad::v1::EdgeRecord> rec_;
   std::vector<std::optional<std::string>> predicate_names_;  // Store::PredicateNames
-  bool started_ = false;
+  bool started_ = false, done_ = false;
   Status status_;
 };
 
@@ -328,7 +328,7 @@ class StoreView {
   // at the first failure `fn` returns, and return it.
   Status ForEachNode(const std::function<Status(const Node&)>& fn) const;
   // ForEachFact decodes every fact into one Fact that it reuses: `fn` may
-  // move the fact out, or swap it with one whose memory the scan reuses.
+  // move the fact out, or swap another in, whose memory the scan reuses.
   Status ForEachFact(const std::function<Status(Fact&)>& fn) const;
   // The facts of ForEachFact, one at a time as the caller asks.
   std::unique_ptr<FactCursor> ScanFacts() const;

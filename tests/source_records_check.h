@@ -32,17 +32,16 @@ inline std::optional<std::vector<Source>> ProtobufSources(std::string_view bytes
   return sources;
 }
 
-// Every byte of what a source holds, with a prop's value serialized.
+// Every byte of what a source holds, each prop serialized whole.
 inline std::string DescribeSources(const std::vector<Source>& sources) {
   std::string out;
   for (const Source& s : sources) {
     out += fmt::format("doc={} confidence={} valid_to={}", s.doc, s.confidence, s.valid_to);
     for (const auto* list : {&s.props, &s.fields}) {
       out += list == &s.props ? " props:" : " fields:";
-      for (const auto& p : *list) {
-        out += " [" + p.key() + "](has_value=" + std::to_string(p.has_value()) + ")" +
-               p.value().SerializeAsString();
-      }
+      // The whole prop's bytes: its value's presence and any field it
+      // carries that records.proto does not know are in them too.
+      for (const auto& p : *list) out += " [" + p.key() + "]" + p.SerializeAsString();
     }
     out += "\n";
   }

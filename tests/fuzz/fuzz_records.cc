@@ -16,7 +16,7 @@
 //   3  a fact record (EdgeRecord): the plain decoder of
 //      storage/internal/source_records.h takes only what protobuf's parse
 //      takes, and decodes it as protobuf does, into a list that the
-//      previous input left full.
+//      previous input left full (by either decoder).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -195,7 +195,11 @@ void FuzzDamagedImage(Reader in) {
 void FuzzSourceRecord(Reader in) {
   static std::vector<Source> reused;  // what an earlier input left must not show
   const std::string_view bytes = in.rest();
-  if (!DecodePlainSources(bytes, &reused)) return;  // protobuf's to decide
+  if (!DecodePlainSources(bytes, &reused)) {
+    // Protobuf's to decide; a scan then reuses what protobuf decoded.
+    if (std::optional<std::vector<Source>> theirs = ProtobufSources(bytes)) reused = *theirs;
+    return;
+  }
   const std::optional<std::vector<Source>> theirs = ProtobufSources(bytes);
   DYAD_FUZZ_CHECK(theirs.has_value(),
                   "the plain decoder took a record protobuf refuses: " << Hex(bytes));

@@ -102,6 +102,7 @@ TEST(SourceRecordsTest, WhatIsNotPlainIsLeftToProtobuf) {
            std::string("\x0a\x0a\x2a\x08\x12\x02\x18\x01\x12\x02\x18\x00", 12)},
       {"an unknown field", one_source([](auto&) {}) + std::string("\x10\x01", 2)},
       {"a field number of two bytes", one_source([](auto&) {}) + std::string("\x80\x01\x01", 3)},
+      {"a known field's tag in two bytes", std::string("\x8a\x00\x00", 3)},
       {"a varint of six bytes", std::string("\x0a\x07\x18\x81\x80\x80\x80\x80\x00", 9)},
       {"a valid_to beyond 32 bits", std::string("\x0a\x06\x18\x80\x80\x80\x80\x10", 8)},
   };
@@ -111,6 +112,73 @@ TEST(SourceRecordsTest, WhatIsNotPlainIsLeftToProtobuf) {
     std::vector<Source> sources;
     EXPECT_FALSE(DecodePlainSources(c.bytes, &sources));
   }
+}
+
+// Protobuf keeps the last of a field given twice; so does the decoder.
+TEST(SourceRecordsTest, AFieldGivenTwiceKeepsItsLastValue) {
+  // One source: doc "a", then doc "b"; valid_to 1, then 2; a field whose
+  // value comes before its key, and whose key is given twice.
+  const std::string bytes(
+      "\x0a\x18"
+      "\x0a\x01"
+      "a"
+      "\x0a\x01"
+      "b"
+      "\x18\x01\x18\x02"
+      "\x2a\x0c\x12\x04\x0a\x02"
+      "ok"
+      "\x0a\x01"
+      "x"
+      "\x0a\x01"
+      "y",
+      26);
+  std::vector<Source> sources;
+  ASSERT_TRUE(DecodePlainSources(bytes, &sources));
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].doc, "b");
+  EXPECT_EQ(sources[0].valid_to, 2u);
+  ASSERT_EQ(sources[0].fields.size(), 1u);
+  EXPECT_EQ(sources[0].fields[0].key(), "y");
+  EXPECT_EQ(DescribeSources(sources), DescribeSources(*ProtobufSources(bytes)));
+}
+
+// A fact that protobuf decoded can leave props in the list that carry
+// fields records.proto does not know (a newer dyad's); the next fact,
+// decoded into the same list, must not keep them.
+TEST(SourceRecordsTest, PropsReusedFromAProtobufRecordLoseWhatItDidNotKnow) {
+  dyad::v1::Prop field;
+  field.set_key("outlet");
+  field.mutable_value()->set_string_value("Dawn");
+  // Field 9 of the prop and field 4 of its value: unknown to this dyad.
+  const std::string prop = field.SerializeAsString();
+  const std::string value = field.value().SerializeAsString();
+  const std::string odd_value = value + std::string("\x20\x01", 2);
+  std::string odd_prop = prop.substr(0, prop.size() - value.size() - 2) + "\x12" +
+                         static_cast<char>(odd_value.size()) + odd_value + "\x48\x01";
+  dyad::v1::SourceRecord odd_source;
+  odd_source.set_doc("d1");
+  const std::string source_bytes =
+      odd_source.SerializeAsString() + "\x2a" + static_cast<char>(odd_prop.size()) + odd_prop;
+  const std::string bytes =
+      "\x0a" + std::string(1, static_cast<char>(source_bytes.size())) + source_bytes;
+  std::optional<std::vector<Source>> reused = ProtobufSources(bytes);
+  ASSERT_TRUE(reused.has_value());
+  const dyad::v1::Prop& kept = reused->at(0).fields.at(0);
+  ASSERT_FALSE(kept.GetReflection()->GetUnknownFields(kept).empty()) << "not a case";
+  ASSERT_FALSE(DecodePlainSources(bytes, &*reused)) << "unknown fields are protobuf's";
+
+  reused = ProtobufSources(bytes);
+  const std::string plain = [] {
+    dyad::v1::EdgeRecord rec;
+    dyad::v1::SourceRecord* s = rec.add_sources();
+    s->set_doc("d2");
+    dyad::v1::Prop* p = s->add_fields();
+    p->set_key("outlet");
+    p->mutable_value()->set_string_value("AP");
+    return rec.SerializeAsString();
+  }();
+  ASSERT_TRUE(DecodePlainSources(plain, &*reused));
+  EXPECT_EQ(DescribeSources(*reused), DescribeSources(*ProtobufSources(plain)));
 }
 
 TEST(SourceRecordsTest, BrokenRecordsAreRefused) {

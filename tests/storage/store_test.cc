@@ -471,6 +471,19 @@ TEST_F(StoreTest, AScanGivesEachFactAsItsOwnReadDoes) {
   EXPECT_THAT(scanned[28], ::testing::EndsWith("[] (a4 1 0 [] [])"));
 }
 
+// A cursor gives every fact once, then stays at its end however often it
+// is asked (RocksDB's iterator must not be moved past it).
+TEST_F(StoreTest, AFactCursorStaysAtItsEnd) {
+  std::unique_ptr<storage::StoreView> view = store_->NewView();
+  std::unique_ptr<storage::FactCursor> cursor = view->ScanFacts();
+  Fact f;
+  int facts = 0;
+  while (cursor->Next(&f)) ++facts;
+  EXPECT_EQ(facts, 27);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(cursor->Next(&f));
+  EXPECT_OK(cursor->status());
+}
+
 TEST_F(StoreTest, CheckFindsTheSeedStoreConsistent) {
   Result<storage::CheckReport> report = store_->Check();
   ASSERT_OK(report.status());
