@@ -28,13 +28,18 @@ void AppendDay(std::string* out, storage::DayCode day) {
   out->append(buffer, end);
 }
 
+// `"key":value`.
+void AppendMember(std::string* out, const dyad::v1::Prop& prop) {
+  AppendJsonString(out, prop.key());
+  *out += ':';
+  AppendValue(out, prop.value());
+}
+
 // `"key":value` for each prop, a comma between them.
 void AppendMembers(std::string* out, const storage::PropList& props) {
   for (size_t i = 0; i < props.size(); ++i) {
     if (i > 0) *out += ',';
-    AppendJsonString(out, props[i].key());
-    *out += ':';
-    AppendValue(out, props[i].value());
+    AppendMember(out, props[i]);
   }
 }
 
@@ -94,9 +99,7 @@ void AppendFactLines(const storage::Fact& fact, std::string_view subject_ref,
     AppendJsonString(out, s.doc);
     for (const auto& field : s.fields) {
       *out += ',';
-      AppendJsonString(out, field.key());
-      *out += ':';
-      AppendValue(out, field.value());
+      AppendMember(out, field);
     }
     *out += "}}\n";
   }

@@ -1058,15 +1058,11 @@ Status Store::DecodeFactInto(std::string_view out_key, std::string_view out_valu
   if (names != nullptr && k.predicate < names->size() && (*names)[k.predicate]) {
     f->predicate.assign(*(*names)[k.predicate]);
   } else {
-    std::shared_lock lock(dict_mu_);
-    if (k.predicate < predicates_.size()) {
-      f->predicate.assign(predicates_[k.predicate]);
-      if (names != nullptr) {
-        if (k.predicate >= names->size()) names->resize(k.predicate + 1);
-        (*names)[k.predicate] = f->predicate;
-      }
-    } else {
-      f->predicate.clear();
+    f->predicate = PredicateName(k.predicate);
+    // Only a known id is kept: a damaged key's id could be any number.
+    if (names != nullptr && !f->predicate.empty()) {
+      if (k.predicate >= names->size()) names->resize(k.predicate + 1);
+      (*names)[k.predicate] = f->predicate;
     }
   }
   f->object = k.to;
